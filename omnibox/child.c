@@ -1,0 +1,257 @@
+/* child.c - the jail from the inside: setup, the tiny init, the command.
+ *
+ * Runs as pid 1 of the new pid namespace, in the new user/mount/net/ipc/uts
+ * namespaces, with the plan the parent prepared. Privilege is handled in
+ * phases (as bubblewrap does): acquire (the user namespace's capabilities),
+ * use (cgroup ns, hostname, loopback, the root file system), drop (bounding
+ * set, ambient, securebits, uids, capabilities), then the command's own
+ * layers (session, fds, Landlock, seccomp) immediately before execve.
+ * Every failure is reported to the parent and ends the jail with 125: the
+ * command never starts with a layer missing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/securebits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jail.h"
+#include "landlock.h"
+
+void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what)
+{
+	struct ombx__msg m = {.kind = kind, .err = err};
+	ssize_t n;
+
+	snprintf(m.text, sizeof(m.text), "%s", what ? what : "");
+	do
+		n = write(p->msg_fd, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+}
+
+__attribute__((noreturn)) static void die(const struct ombx__plan *p, int err, const char *what)
+{
+	ombx__send(p, OMBX_MSG_SETUP, err < 0 ? -err : err, what);
+	_exit(OMBX_EXIT_FAILURE);
+}
+
+static int loopback_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		r = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Drops every capability for good: bounding set, ambient set, securebits
+ * locked so that no uid transition can bring any back, then the uids, then
+ * the remaining sets. */
+static void drop_privileges(const struct ombx__plan *p)
+{
+	cap_t none;
+
+	for (int c = 0; c <= CAP_LAST_CAP || cap_valid(c); c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			die(p, errno, "dropping the capability bounding set");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die(p, errno, "clearing ambient capabilities");
+	/* Locked securebits: no uid transition or execve can grant capabilities
+	 * again. NO_SETUID_FIXUP keeps the sets through setresuid below, which
+	 * then still has CAP_SETUID; they are emptied right after. */
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+					     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+					     SECBIT_NO_CAP_AMBIENT_RAISE |
+					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) < 0)
+		die(p, errno, "locking securebits");
+	if (p->privileged && setgroups(0, NULL) < 0)
+		die(p, errno, "clearing supplementary groups");
+	if (setresgid(p->jail_gid, p->jail_gid, p->jail_gid) < 0)
+		die(p, errno, "setresgid to the jail gid");
+	if (setresuid(p->jail_uid, p->jail_uid, p->jail_uid) < 0)
+		die(p, errno, "setresuid to the jail uid");
+	none = cap_init();
+	if (!none || cap_set_proc(none) < 0)
+		die(p, errno, "clearing the capability sets");
+	cap_free(none);
+}
+
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (; *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* execvp with the jail's PATH (not ours) and exact 126/127 semantics. */
+__attribute__((noreturn)) static void exec_command(const struct ombx__plan *p)
+{
+	char *const *argv = p->cfg->argv;
+	const char *path = env_get(p->envp, "PATH"), *dir, *end;
+	char buf[PATH_MAX];
+	int err = ENOENT;
+	bool eacces = false;
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, p->envp);
+		err = errno;
+	} else {
+		for (dir = path ? path : OMBX_JAIL_PATH; *dir; dir = *end ? end + 1 : end) {
+			end = strchrnul(dir, ':');
+			if ((size_t)(end - dir) + strlen(argv[0]) + 2 > sizeof(buf) || end == dir)
+				continue;
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - dir), dir, argv[0]);
+			execve(buf, argv, p->envp);
+			if (errno == EACCES)
+				eacces = true;
+			else if (errno != ENOENT && errno != ENOTDIR) {
+				err = errno;
+				break;
+			}
+		}
+		if (err == ENOENT && eacces)
+			err = EACCES;
+	}
+	ombx__send(p, OMBX_MSG_EXEC, err, argv[0]);
+	_exit(err == ENOENT ? OMBX_EXIT_NOT_FOUND : OMBX_EXIT_CANNOT_EXEC);
+}
+
+__attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
+{
+	const char *rw[4 + OMBX_MAX_BINDS];
+	static const char *const dev[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+					   "/dev/urandom", "/dev/tty", "/dev/pts", "/dev/ptmx"};
+	struct ombx_landlock_spec ll = {.abi = p->landlock_abi, .rw = rw, .dev = dev,
+					.n_dev = sizeof(dev) / sizeof(dev[0])};
+	const char *what = NULL;
+	int r;
+
+	rw[ll.n_rw++] = p->workspace;
+	rw[ll.n_rw++] = "/tmp";
+	rw[ll.n_rw++] = OMBX_JAIL_HOME;
+	rw[ll.n_rw++] = "/dev/shm";
+	for (size_t i = 0; i < p->n_binds; i++)
+		if (p->binds[i].kind == OMBX_BIND_RW)
+			rw[ll.n_rw++] = p->binds[i].path;
+
+	if (setsid() < 0)
+		die(p, errno, "setsid");
+	if (p->tty_slave >= 0) {
+		if (ioctl(p->tty_slave, TIOCSCTTY, 0) < 0)
+			die(p, errno, "making the pty the controlling terminal");
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(p->tty_slave, fd) < 0)
+				die(p, errno, "dup2 of the pty");
+		close(p->tty_slave);
+	}
+	/* Nothing above stderr crosses execve; msg_fd is already CLOEXEC. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die(p, errno, "close_range");
+	r = ombx_landlock_apply(&ll, &what);
+	if (r < 0)
+		die(p, r, what);
+	r = ombx_seccomp_load(&p->seccomp);
+	if (r < 0)
+		die(p, r, "loading the seccomp filter");
+	exec_command(p);
+}
+
+static volatile pid_t command_pid;
+
+static void forward(int sig)
+{
+	if (command_pid > 0)
+		kill(command_pid, sig);
+}
+
+/* pid 1: forward signals, reap everything, end with the command's status. */
+__attribute__((noreturn)) static void init_loop(const struct ombx__plan *p)
+{
+	static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+				  SIGCONT};
+	struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+	int status = 0;
+	pid_t pid;
+
+	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaction(fwd[i], &sa, NULL);
+	for (;;) {
+		pid = wait(&status);
+		if (pid == command_pid)
+			break;
+		if (pid < 0 && errno == ECHILD)
+			die(p, ECHILD, "the command vanished");
+	}
+	ombx__send(p, 'W', status, "");
+	if (WIFSIGNALED(status))
+		_exit(OMBX_EXIT_SIGNAL_BASE + WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
+
+void ombx__child_main(struct ombx__plan *p)
+{
+	struct pollfd pfd;
+	const char *what = NULL;
+	char go = 0;
+	int r;
+
+	/* Wait until the parent has written our id maps and cgroup. */
+	if (read(p->sync_fd, &go, 1) != 1 || go != 'G')
+		_exit(OMBX_EXIT_FAILURE);
+
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die(p, errno, "unshare(CLONE_NEWCGROUP)");
+	if (sethostname(OMBX_JAIL_HOSTNAME, strlen(OMBX_JAIL_HOSTNAME)) < 0)
+		die(p, errno, "sethostname");
+	if (p->cfg->net != OMBX_NET_HOST && (r = loopback_up()) < 0)
+		die(p, r, "bringing up the loopback interface");
+	r = ombx__mount_rootfs(p, &what);
+	if (r < 0)
+		die(p, r, what);
+	if (chdir(p->workspace) < 0)
+		die(p, errno, "chdir into the workspace");
+	drop_privileges(p);
+
+	/* Die with the parent. Set after the uid change, which clears it; then
+	 * make sure the parent did not die in between (its end of sync_fd stays
+	 * open until it has reaped us). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_PDEATHSIG)");
+	pfd = (struct pollfd){.fd = p->sync_fd, .events = POLLIN};
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(OMBX_EXIT_FAILURE);
+
+	command_pid = fork();
+	if (command_pid < 0)
+		die(p, errno, "fork of the command");
+	if (command_pid == 0)
+		run_command(p);
+	if (p->tty_slave >= 0)
+		close(p->tty_slave);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || ombx_seccomp_load(&p->seccomp) < 0)
+		die(p, errno, "sandboxing the jail's init");
+	init_loop(p);
+}

@@ -1,0 +1,60 @@
+/* jail.h - internals shared by the parent side (jail.c), the in-jail side
+ * (child.c) and the root file system builder (mount.c).
+ *
+ * The parent prepares everything that can be prepared outside (paths,
+ * environment, the seccomp filter, the cgroup) into one ombx__plan; the
+ * child only executes the plan. Never shared between jails. */
+#ifndef OMBX_JAIL_H
+#define OMBX_JAIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "omnibox.h"
+#include "seccomp.h"
+
+#define OMBX_JAIL_HOME "/home/user"
+#define OMBX_JAIL_HOSTNAME "omnibox"
+#define OMBX_JAIL_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+/* A message from inside the jail to the parent over the status pipe. */
+enum { OMBX_MSG_SETUP = 'S', OMBX_MSG_EXEC = 'X' };
+struct ombx__msg {
+	int kind;
+	int err;        /* positive errno */
+	char text[480]; /* what failed (a path, a step); < PIPE_BUF in all */
+};
+
+struct ombx__bind {
+	enum ombx_bind_kind kind;
+	char *path;   /* canonical host path == path inside the jail */
+	bool is_dir;
+	bool exists;
+};
+
+struct ombx__plan {
+	const struct ombx_config *cfg;
+	char *workspace;            /* canonical */
+	struct ombx__bind *binds;
+	size_t n_binds;
+	char **envp;                /* the jail's whole environment */
+	unsigned jail_uid, jail_gid, host_uid, host_gid;
+	bool privileged;            /* invoked as root */
+	int landlock_abi;
+	struct ombx_seccomp seccomp;
+	int sync_fd;                /* child reads "go" here */
+	int msg_fd;                 /* child writes ombx__msg here (CLOEXEC) */
+	int tty_slave;              /* -1 without --tty */
+};
+
+/* child.c: runs in the new namespaces as the jail's pid 1. Never returns. */
+__attribute__((noreturn)) void ombx__child_main(struct ombx__plan *p);
+
+/* child.c: report a failure to the parent (async-signal-safe). */
+void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what);
+
+/* mount.c: builds the jail's root and pivots into it. 0 or -errno with
+ * *what naming the path or step that failed. */
+int ombx__mount_rootfs(const struct ombx__plan *p, const char **what);
+
+#endif

@@ -1,0 +1,400 @@
+/* mount.c - the jail's root file system.
+ *
+ * A fresh tmpfs root holding read-only binds of the system, a curated /etc,
+ * the workspace read-write at its own path (its .git made a mount point with
+ * hooks and config read-only), tmpfs /tmp and $HOME, a fresh /proc with a
+ * read-only /proc/sys, a minimal /dev, and no /sys. Everything nosuid,nodev
+ * except the device nodes. The host root is detached at the end.
+ *
+ * Follows bubblewrap's two-step pivot: first pivot onto a scratch tmpfs so the
+ * host root is reachable as /oldroot while the new root is assembled. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "jail.h"
+
+#define BASE "/tmp"
+#define OLD "/oldroot"
+#define NEW "/newroot"
+
+static char what_buf[PATH_MAX + 64];
+
+static int fail(const char **what, const char *step, const char *path)
+{
+	int e = errno ? errno : EIO;
+	snprintf(what_buf, sizeof(what_buf), "%s %s", step, path ? path : "");
+	*what = what_buf;
+	return -e;
+}
+
+static int setattr(const char *path, uint64_t set, bool recursive)
+{
+	struct mount_attr a = {.attr_set = set};
+	return mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &a, sizeof(a));
+}
+
+/* mkdir -p inside the new root (all paths here are absolute). */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int make_target(const char *dst, bool is_dir)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(dst, '/');
+	int fd;
+
+	if (is_dir)
+		return mkdir_p(dst, 0755);
+	if (!slash || (size_t)(slash - dst) >= sizeof(parent))
+		return -EINVAL;
+	memcpy(parent, dst, (size_t)(slash - dst));
+	parent[slash - dst] = '\0';
+	if (parent[0] && mkdir_p(parent, 0755) < 0)
+		return -errno;
+	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (fd < 0 && errno != EEXIST)
+		return -errno;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Binds host path `src` (seen under /oldroot) at `dst` in the new root. */
+static int bind(const char *src, const char *dst, uint64_t attrs, const char **what)
+{
+	char from[PATH_MAX + sizeof(OLD)], to[PATH_MAX + sizeof(NEW)];
+	struct stat st;
+	int r;
+
+	snprintf(from, sizeof(from), OLD "%s", src);
+	snprintf(to, sizeof(to), NEW "%s", dst);
+	if (stat(from, &st) < 0)
+		return fail(what, "stat", src);
+	r = make_target(to, S_ISDIR(st.st_mode));
+	if (r < 0) {
+		errno = -r;
+		return fail(what, "creating mount point for", dst);
+	}
+	if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fail(what, "bind-mounting", src);
+	if (setattr(to, attrs, true) < 0)
+		return fail(what, "restricting mount", dst);
+	return 0;
+}
+
+static int copy_symlink(const char *path, const char **what)
+{
+	char from[PATH_MAX + sizeof(OLD)], to[PATH_MAX + sizeof(NEW)], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(from, sizeof(from), OLD "%s", path);
+	snprintf(to, sizeof(to), NEW "%s", path);
+	n = readlink(from, target, sizeof(target) - 1);
+	if (n < 0)
+		return fail(what, "readlink", path);
+	target[n] = '\0';
+	if (symlink(target, to) < 0 && errno != EEXIST)
+		return fail(what, "symlink", path);
+	return 0;
+}
+
+/* Binds path read-only if it exists, mirroring it as a symlink if it is one. */
+static int mirror_ro(const char *path, bool optional, const char **what)
+{
+	char from[PATH_MAX + sizeof(OLD)];
+	struct stat st;
+
+	snprintf(from, sizeof(from), OLD "%s", path);
+	if (lstat(from, &st) < 0) {
+		if (optional && errno == ENOENT)
+			return 0;
+		return fail(what, "stat", path);
+	}
+	if (S_ISLNK(st.st_mode))
+		return copy_symlink(path, what);
+	return bind(path, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
+}
+
+static int write_file(const char *path, const char *content)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t n = strlen(content);
+
+	if (fd < 0)
+		return -errno;
+	return write(fd, content, n) == (ssize_t)n ? 0 : -EIO;
+}
+
+static int tmpfs(const char *dst, const char *opts, unsigned long flags, const char **what)
+{
+	char to[PATH_MAX + sizeof(NEW)];
+	int r;
+
+	snprintf(to, sizeof(to), NEW "%s", dst);
+	r = mkdir_p(to, 0755);
+	if (r < 0) {
+		errno = -r;
+		return fail(what, "creating mount point for", dst);
+	}
+	if (mount("tmpfs", to, "tmpfs", flags | MS_NOSUID | MS_NODEV, opts) < 0)
+		return fail(what, "mounting tmpfs on", dst);
+	return 0;
+}
+
+static const char *const system_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
+
+/* What programs need from /etc, and nothing that identifies the host's users
+ * or holds its credentials. */
+static const char *const etc_files[] = {
+	"/etc/alternatives", "/etc/ca-certificates", "/etc/ca-certificates.conf", "/etc/ssl",
+	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/nsswitch.conf",
+	"/etc/host.conf", "/etc/gai.conf", "/etc/localtime", "/etc/timezone", "/etc/os-release",
+	"/etc/debian_version", "/etc/protocols", "/etc/services", "/etc/mime.types",
+	"/etc/magic", "/etc/magic.mime", "/etc/inputrc", "/etc/bash.bashrc", "/etc/profile",
+	"/etc/profile.d", "/etc/gitconfig", "/etc/python3", "/etc/python3.11", "/etc/perl",
+	"/etc/terminfo", "/etc/locale.alias", "/etc/manpath.config", "/etc/xdg", "/etc/vim",
+};
+
+static int build_etc(const struct ombx__plan *p, const char **what)
+{
+	char buf[1024];
+	int r = tmpfs("/etc", "mode=0755", 0, what);
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(etc_files); i++)
+		r = mirror_ro(etc_files[i], true, what);
+	if (r == 0 && p->cfg->net == OMBX_NET_HOST)
+		r = mirror_ro("/etc/resolv.conf", true, what);
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf),
+		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+		 "user:x:%u:%u:omnibox jail user:" OMBX_JAIL_HOME ":/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 p->jail_uid, p->jail_gid);
+	if ((r = write_file(NEW "/etc/passwd", buf)) < 0)
+		goto err;
+	snprintf(buf, sizeof(buf), "root:x:0:\nuser:x:%u:\nnogroup:x:65534:\n", p->jail_gid);
+	if ((r = write_file(NEW "/etc/group", buf)) < 0)
+		goto err;
+	r = write_file(NEW "/etc/hosts", "127.0.0.1\tlocalhost " OMBX_JAIL_HOSTNAME
+					 "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	if (r < 0)
+		goto err;
+	if ((r = write_file(NEW "/etc/hostname", OMBX_JAIL_HOSTNAME "\n")) < 0)
+		goto err;
+	if (setattr(NEW "/etc", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false) < 0)
+		return fail(what, "making read-only", "/etc");
+	return 0;
+err:
+	errno = -r;
+	return fail(what, "writing", "/etc");
+}
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+static int build_dev(const char **what)
+{
+	static const char *const links[][2] = {
+		{"/proc/self/fd", NEW "/dev/fd"},        {"/proc/self/fd/0", NEW "/dev/stdin"},
+		{"/proc/self/fd/1", NEW "/dev/stdout"}, {"/proc/self/fd/2", NEW "/dev/stderr"},
+		{"pts/ptmx", NEW "/dev/ptmx"},          {"/proc/kcore", NULL},
+	};
+	char path[64];
+	int r = tmpfs("/dev", "mode=0755", MS_NOEXEC, what);
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		/* Device nodes are the one place without nodev. */
+		r = bind(path, path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, what);
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; links[i][1]; i++)
+		if (symlink(links[i][0], links[i][1]) < 0)
+			return fail(what, "symlink", links[i][1]);
+	if (mkdir(NEW "/dev/pts", 0755) < 0)
+		return fail(what, "mkdir", "/dev/pts");
+	if (mount("devpts", NEW "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return fail(what, "mounting devpts on", "/dev/pts");
+	if ((r = tmpfs("/dev/shm", "mode=1777", MS_NOEXEC, what)) < 0)
+		return r;
+	if (setattr(NEW "/dev", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					MOUNT_ATTR_NOEXEC, false) < 0)
+		return fail(what, "making read-only", "/dev");
+	return 0;
+}
+
+static int build_proc(const char **what)
+{
+	static const char *const ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
+					 "/proc/fs"};
+	char path[64];
+
+	if (mkdir(NEW "/proc", 0555) < 0)
+		return fail(what, "mkdir", "/proc");
+	if (mount("proc", NEW "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return fail(what, "mounting proc on", "/proc");
+	for (size_t i = 0; i < ARRAY_SIZE(ro); i++) {
+		snprintf(path, sizeof(path), NEW "%s", ro[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    setattr(path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					  MOUNT_ATTR_NOEXEC, true) < 0)
+			return fail(what, "making read-only", ro[i]);
+	}
+	return 0;
+}
+
+/* The workspace read-write; its .git a mount point (so it cannot be renamed
+ * away and replaced) with hooks and config read-only, since the host's git
+ * would run what an agent planted there. */
+static int build_workspace(const struct ombx__plan *p, const char **what)
+{
+	const uint64_t rw = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	const uint64_t ro = rw | MOUNT_ATTR_RDONLY;
+	char git[PATH_MAX], sub[PATH_MAX + 16], host[PATH_MAX + 32];
+	struct stat st;
+	int r = bind(p->workspace, p->workspace, rw, what);
+
+	if (r < 0)
+		return r;
+	if ((size_t)snprintf(git, sizeof(git), "%s/.git", p->workspace) >= sizeof(git))
+		return 0;
+	snprintf(host, sizeof(host), OLD "%s", git);
+	if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if ((r = bind(git, git, rw, what)) < 0)
+		return r;
+	snprintf(host, sizeof(host), OLD "%s/hooks", git);
+	if (mkdir(host, 0755) == 0) {
+		/* Created on the user's behalf: theirs, not the setup uid's. */
+		if (chown(host, p->jail_uid, p->jail_gid) < 0)
+			return fail(what, "chown", host + strlen(OLD));
+	} else if (errno != EEXIST) {
+		return fail(what, "creating", host + strlen(OLD));
+	}
+	snprintf(sub, sizeof(sub), "%s/hooks", git);
+	if ((r = bind(sub, sub, ro, what)) < 0)
+		return r;
+	snprintf(host, sizeof(host), OLD "%s/config", git);
+	if (access(host, F_OK) == 0) {
+		snprintf(sub, sizeof(sub), "%s/config", git);
+		r = bind(sub, sub, ro, what);
+	}
+	return r;
+}
+
+static int build_binds(const struct ombx__plan *p, const char **what)
+{
+	static char empty[] = BASE "/.empty";
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < p->n_binds; i++) {
+		const struct ombx__bind *b = &p->binds[i];
+		char to[PATH_MAX + sizeof(NEW)];
+
+		switch (b->kind) {
+		case OMBX_BIND_RO:
+			r = bind(b->path, b->path,
+				 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
+			break;
+		case OMBX_BIND_RW:
+			r = bind(b->path, b->path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
+			break;
+		case OMBX_BIND_HIDE:
+			snprintf(to, sizeof(to), NEW "%s", b->path);
+			if (access(to, F_OK) < 0)
+				break; /* not visible in the jail anyway */
+			if (b->is_dir)
+				r = mount("tmpfs", to, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+					  "mode=0,size=4k");
+			else
+				r = mount(empty, to, NULL, MS_BIND, NULL);
+			if (r == 0 && !b->is_dir)
+				r = setattr(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+							MOUNT_ATTR_NODEV, false);
+			if (r < 0)
+				r = fail(what, "hiding", b->path);
+			break;
+		}
+	}
+	return r;
+}
+
+int ombx__mount_rootfs(const struct ombx__plan *p, const char **what)
+{
+	char opts[64];
+	int r, fd;
+
+	*what = "mount";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(what, "making the mount tree private", "/");
+	if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return fail(what, "mounting the scratch tmpfs on", BASE);
+	if (mkdir(BASE OLD, 0755) < 0 || mkdir(BASE NEW, 0755) < 0)
+		return fail(what, "mkdir", BASE);
+	fd = open(BASE "/.empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(what, "creating", BASE "/.empty");
+	close(fd);
+	if (syscall(SYS_pivot_root, BASE, BASE OLD) < 0)
+		return fail(what, "pivot_root onto the scratch tmpfs", "");
+	if (chdir("/") < 0)
+		return fail(what, "chdir", "/");
+	if (mount("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return fail(what, "mounting the root tmpfs on", NEW);
+
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		if ((r = mirror_ro(system_dirs[i], i > 0, what)) < 0)
+			return r;
+	if ((r = build_etc(p, what)) < 0 || (r = build_dev(what)) < 0 ||
+	    (r = build_proc(what)) < 0)
+		return r;
+	/* Scratch space first, so a workspace beneath /tmp or $HOME lands on it. */
+	snprintf(opts, sizeof(opts), "mode=0700,uid=%u,gid=%u", p->jail_uid, p->jail_gid);
+	if ((r = tmpfs("/tmp", "mode=1777", 0, what)) < 0 ||
+	    (r = tmpfs(OMBX_JAIL_HOME, opts, 0, what)) < 0)
+		return r;
+	if ((r = build_workspace(p, what)) < 0 || (r = build_binds(p, what)) < 0)
+		return r;
+
+	if (chdir(NEW) < 0)
+		return fail(what, "chdir", NEW);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail(what, "pivot_root into the jail root", "");
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail(what, "detaching the host root", "");
+	if (chdir("/") < 0)
+		return fail(what, "chdir", "/");
+	if (setattr("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false) < 0)
+		return fail(what, "making the jail root read-only", "/");
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* seccomp.h - the jail's default-deny syscall filter (libseccomp).
+ *
+ * The filter is compiled once per jail in the parent (ombx_seccomp_build) and
+ * loaded in the child as its last step before execve (ombx_seccomp_load), so
+ * the child does no libseccomp work. Unknown syscalls fail with ENOSYS;
+ * dangerous ones with EPERM; foreign ABIs kill the process.
+ *
+ * It is two BPF programs because libseccomp cannot express "allow this
+ * syscall except for these argument values" in one filter (an unconditional
+ * rule swallows conditional ones): the allowlist admits ioctl, clone, unshare
+ * and socket, and the argument filter, loaded after it and so consulted with
+ * the kernel's "most restrictive wins" rule, refuses their dangerous forms. */
+#ifndef OMBX_SECCOMP_H
+#define OMBX_SECCOMP_H
+
+#include <linux/filter.h>
+
+#include "../common/err.h"
+
+struct ombx_seccomp {
+	struct sock_fprog allow; /* default ENOSYS; the allowlist */
+	struct sock_fprog args;  /* default ALLOW; refuses dangerous arguments */
+};
+
+int ombx_seccomp_build(struct ombx_seccomp *out, ombx_err *err);
+/* Requires no_new_privs already set. Returns 0 or -errno. Async-signal-safe. */
+int ombx_seccomp_load(const struct ombx_seccomp *sc);
+void ombx_seccomp_free(struct ombx_seccomp *sc); /* accepts zeroed */
+
+#endif
