@@ -109,7 +109,7 @@ static const char *env_get(char *const *envp, const char *name)
 /* execvp with the jail's PATH (not ours) and exact 126/127 semantics. */
 __attribute__((noreturn)) static void exec_command(const struct ombx__plan *p)
 {
-	char *const *argv = p->cfg->argv;
+	char *const *argv = p->argv;
 	const char *path = env_get(p->envp, "PATH"), *dir, *end;
 	char buf[PATH_MAX];
 	int err = ENOENT;
@@ -179,6 +179,35 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
 	exec_command(p);
 }
 
+/* The jail's init is a copy of omnibox: its argv and environment are the
+ * host's. Zero them so /proc/1/cmdline and /proc/1/environ show nothing of
+ * the host (the command runs from copies in the plan). */
+static void wipe_host_strings(void)
+{
+	char buf[2048], *p;
+	unsigned long v[4];
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* Fields 48-51 (arg_start arg_end env_start env_end) follow comm. */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 48; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p, " %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return;
+	if (v[1] > v[0])
+		memset((void *)v[0], 0, v[1] - v[0]);
+	if (v[3] > v[2])
+		memset((void *)v[2], 0, v[3] - v[2]);
+}
+
 static volatile pid_t command_pid;
 
 static void forward(int sig)
@@ -222,6 +251,9 @@ void ombx__child_main(struct ombx__plan *p)
 	if (read(p->sync_fd, &go, 1) != 1 || go != 'G')
 		_exit(OMBX_EXIT_FAILURE);
 
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_DUMPABLE)");
+	wipe_host_strings();
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die(p, errno, "unshare(CLONE_NEWCGROUP)");
 	if (sethostname(OMBX_JAIL_HOSTNAME, strlen(OMBX_JAIL_HOSTNAME)) < 0)

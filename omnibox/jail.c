@@ -60,10 +60,12 @@ static void plan_free(struct ombx__plan *p)
 	for (size_t i = 0; i < p->n_binds; i++)
 		free(p->binds[i].path);
 	free(p->binds);
-	if (p->envp)
-		for (char **e = p->envp; *e; e++)
-			free(*e);
+	for (char **v = p->envp; v && *v; v++)
+		free(*v);
 	free(p->envp);
+	for (char **v = p->argv; v && *v; v++)
+		free(*v);
+	free(p->argv);
 	free(p->workspace);
 	ombx_seccomp_free(&p->seccomp);
 }
@@ -84,6 +86,21 @@ static int env_push(char **envp, size_t *n, const char *name, const char *value)
 	if (asprintf(&envp[*n], "%s=%s", name, value) < 0)
 		return -ENOMEM;
 	(*n)++;
+	return 0;
+}
+
+static int copy_argv(char *const *argv, struct ombx__plan *p)
+{
+	size_t n = 0;
+
+	while (argv[n])
+		n++;
+	p->argv = calloc(n + 1, sizeof(char *));
+	if (!p->argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(p->argv[i] = strdup(argv[i])))
+			return -ENOMEM;
 	return 0;
 }
 
@@ -358,7 +375,7 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 	}
 	if ((r = resolve_paths(cfg, &p, err)) < 0)
 		goto out;
-	if ((r = build_env(cfg, &p)) < 0) {
+	if ((r = build_env(cfg, &p)) < 0 || (r = copy_argv(cfg->argv, &p)) < 0) {
 		ombx_err_errno(err, -r, "building the jail's environment");
 		goto out;
 	}

@@ -37,6 +37,7 @@ struct ombx__plan {
 	char *workspace;            /* canonical */
 	struct ombx__bind *binds;
 	size_t n_binds;
+	char **argv;                /* copy of cfg->argv: the originals get wiped */
 	char **envp;                /* the jail's whole environment */
 	unsigned jail_uid, jail_gid, host_uid, host_gid;
 	bool privileged;            /* invoked as root */
