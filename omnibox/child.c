@@ -23,6 +23,7 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,8 +143,8 @@ __attribute__((noreturn)) static void exec_command(const struct ombx__plan *p)
 __attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
 {
 	const char *rw[4 + OMBX_MAX_BINDS];
-	static const char *const dev[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-					   "/dev/urandom", "/dev/tty", "/dev/pts", "/dev/ptmx"};
+	/* /dev holds only the nodes mount.c put there, on a read-only tmpfs. */
+	static const char *const dev[] = {"/dev"};
 	struct ombx_landlock_spec ll = {.abi = p->landlock_abi, .rw = rw, .dev = dev,
 					.n_dev = sizeof(dev) / sizeof(dev[0])};
 	const char *what = NULL;
@@ -173,7 +174,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
 	r = ombx_landlock_apply(&ll, &what);
 	if (r < 0)
 		die(p, r, what);
-	r = ombx_seccomp_load(&p->seccomp);
+	r = ombx_seccomp_load(p->seccomp);
 	if (r < 0)
 		die(p, r, "loading the seccomp filter");
 	exec_command(p);
@@ -265,6 +266,10 @@ void ombx__child_main(struct ombx__plan *p)
 		die(p, r, what);
 	if (chdir(p->workspace) < 0)
 		die(p, errno, "chdir into the workspace");
+	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
+	 * bounds this jail's processes, with or without a cgroup. */
+	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
+		die(p, errno, "setrlimit(RLIMIT_NPROC)");
 	drop_privileges(p);
 
 	/* Die with the parent. Set after the uid change, which clears it; then
@@ -283,7 +288,9 @@ void ombx__child_main(struct ombx__plan *p)
 		run_command(p);
 	if (p->tty_slave >= 0)
 		close(p->tty_slave);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || ombx_seccomp_load(&p->seccomp) < 0)
-		die(p, errno, "sandboxing the jail's init");
+	/* init keeps no capability and no way to gain one; the command cannot
+	 * reach it (landlock scoping, ptrace refused, it is not dumpable). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_NO_NEW_PRIVS) in the jail's init");
 	init_loop(p);
 }

@@ -67,7 +67,6 @@ static void plan_free(struct ombx__plan *p)
 		free(*v);
 	free(p->argv);
 	free(p->workspace);
-	ombx_seccomp_free(&p->seccomp);
 }
 
 static int env_push(char **envp, size_t *n, const char *name, const char *value)
@@ -223,28 +222,27 @@ static int write_id_maps(pid_t pid, const struct ombx__plan *p, ombx_err *err)
 	return 0;
 }
 
+/* A cgroup only when a limit is asked for: joining one costs an RCU grace
+ * period (7-15 ms here, more than the whole launch) while the pid namespace
+ * already kills the whole tree and RLIMIT_NPROC already bounds it. */
 static int make_cgroup(const struct ombx_config *c, const char *id, struct ombx_cgroup **cg,
 		       struct ombx_layers *l, ombx_err *err)
 {
 	struct ombx_cgroup_limits lim = {
 		.memory_max = c->memory_bytes,
-		.pids_max = c->pids ? c->pids : OMBX_DEFAULT_PIDS,
+		.pids_max = c->pids,
 		.cpus = c->cpus,
 	};
-	bool explicit = c->memory_bytes || c->pids || c->cpus > 0;
-	int r = ombx_cgroup_create(id, &lim, cg, err);
+	int r;
 
-	if (r == -EACCES && !explicit) {
-		/* Unprivileged without a delegated cgroup: the pid namespace
-		 * still kills the whole tree; only limits were asked for none. */
-		memset(err, 0, sizeof(*err));
+	l->pids_max = c->pids ? c->pids : OMBX_DEFAULT_PIDS;
+	if (!c->memory_bytes && !c->pids && c->cpus <= 0)
 		return 0;
-	}
+	r = ombx_cgroup_create(id, &lim, cg, err);
 	if (r < 0)
 		return r;
 	l->cgroup_version = ombx_cgroup_version(*cg);
 	l->memory_max = lim.memory_max;
-	l->pids_max = lim.pids_max;
 	l->cpus = lim.cpus;
 	return 0;
 }
@@ -379,8 +377,8 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 		ombx_err_errno(err, -r, "building the jail's environment");
 		goto out;
 	}
-	if ((r = ombx_seccomp_build(&p.seccomp, err)) < 0)
-		goto out;
+	p.seccomp = ombx_seccomp_builtin();
+	p.nproc = cfg->pids ? cfg->pids : OMBX_DEFAULT_PIDS;
 	if ((r = make_cgroup(cfg, res->jail_id, &cg, &res->layers, err)) < 0)
 		goto out;
 	if (cfg->tty && (r = ombx_tty_open(&w.tty, &p.tty_slave, err)) < 0)

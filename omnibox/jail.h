@@ -8,6 +8,7 @@
 #define OMBX_JAIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "omnibox.h"
@@ -42,7 +43,8 @@ struct ombx__plan {
 	unsigned jail_uid, jail_gid, host_uid, host_gid;
 	bool privileged;            /* invoked as root */
 	int landlock_abi;
-	struct ombx_seccomp seccomp;
+	const struct ombx_seccomp *seccomp; /* compiled at build time */
+	uint64_t nproc;             /* RLIMIT_NPROC inside: per jail, via its user namespace */
 	int sync_fd;                /* child reads "go" here */
 	int msg_fd;                 /* child writes ombx__msg here (CLOEXEC) */
 	int tty_slave;              /* -1 without --tty */

@@ -92,8 +92,7 @@ int ombx_landlock_apply(const struct ombx_landlock_spec *s, const char **what)
 		*what = "landlock_create_ruleset";
 		return -errno;
 	}
-	/* Directory rules may only carry directory-meaningful rights on files;
-	 * device nodes get file rights only. */
+	/* Device rules carry file rights only: read, write, truncate, ioctl. */
 	file_rw = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
 		  (s->abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0) |
 		  (s->abi >= 5 ? LANDLOCK_ACCESS_FS_IOCTL_DEV : 0);

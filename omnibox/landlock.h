@@ -18,7 +18,8 @@ struct ombx_landlock_spec {
 	int abi;                 /* from ombx_landlock_abi() */
 	const char *const *rw;   /* paths (inside the jail) writable */
 	size_t n_rw;
-	const char *const *dev;  /* device nodes that may be written (null, tty...) */
+	const char *const *dev;  /* device nodes, or directories of them, that may be
+	                          * read and written (not created in) */
 	size_t n_dev;
 };
 
