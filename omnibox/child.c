@@ -65,37 +65,78 @@ static int loopback_up(void)
 	return r;
 }
 
-/* Drops every capability for good: bounding set, ambient set, securebits
- * locked so that no uid transition can bring any back, then the uids, then
- * the remaining sets. */
-static void drop_privileges(const struct ombx__plan *p)
+/* Bounding and ambient sets emptied, securebits locked so that no uid
+ * transition or execve can grant a capability again. NO_SETUID_FIXUP keeps
+ * the current sets through a later setresuid (which needs CAP_SETUID);
+ * clear_capabilities empties them. */
+static void lock_capabilities(const struct ombx__plan *p)
 {
-	cap_t none;
-
 	for (int c = 0; c <= CAP_LAST_CAP || cap_valid(c); c++)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			die(p, errno, "dropping the capability bounding set");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die(p, errno, "clearing ambient capabilities");
-	/* Locked securebits: no uid transition or execve can grant capabilities
-	 * again. NO_SETUID_FIXUP keeps the sets through setresuid below, which
-	 * then still has CAP_SETUID; they are emptied right after. */
 	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
 					     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
 					     SECBIT_NO_CAP_AMBIENT_RAISE |
 					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 		  0, 0, 0) < 0)
 		die(p, errno, "locking securebits");
+}
+
+static void clear_capabilities(const struct ombx__plan *p)
+{
+	cap_t none = cap_init();
+
+	if (!none || cap_set_proc(none) < 0)
+		die(p, errno, "clearing the capability sets");
+	cap_free(none);
+}
+
+static void drop_privileges(const struct ombx__plan *p)
+{
+	lock_capabilities(p);
 	if (p->privileged && setgroups(0, NULL) < 0)
 		die(p, errno, "clearing supplementary groups");
 	if (setresgid(p->jail_gid, p->jail_gid, p->jail_gid) < 0)
 		die(p, errno, "setresgid to the jail gid");
 	if (setresuid(p->jail_uid, p->jail_uid, p->jail_uid) < 0)
 		die(p, errno, "setresuid to the jail uid");
-	none = cap_init();
-	if (!none || cap_set_proc(none) < 0)
-		die(p, errno, "clearing the capability sets");
-	cap_free(none);
+	clear_capabilities(p);
+}
+
+static void write_self(const struct ombx__plan *p, const char *file, const char *content)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	ssize_t n = (ssize_t)strlen(content);
+
+	if (fd < 0 || write(fd, content, (size_t)n) != n)
+		die(p, errno, file);
+	close(fd);
+}
+
+/* Under root, the jail's user namespace maps host uid 0 (setup needs it to
+ * reach root-only directories). The command goes one namespace deeper,
+ * where only its own uid and gid exist: host root is not even a name there.
+ * A new user namespace starts with full capabilities and default
+ * securebits, so everything is dropped again. */
+static void enter_command_userns(const struct ombx__plan *p)
+{
+	char map[64];
+
+	/* Inherited from init, non-dumpable would make /proc/self root-owned;
+	 * nothing else runs in the jail yet, and execve resets it anyway. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_DUMPABLE)");
+	if (unshare(CLONE_NEWUSER) < 0)
+		die(p, errno, "unshare(CLONE_NEWUSER) for the command");
+	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_uid, p->jail_uid);
+	write_self(p, "/proc/self/uid_map", map);
+	write_self(p, "/proc/self/setgroups", "deny");
+	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_gid, p->jail_gid);
+	write_self(p, "/proc/self/gid_map", map);
+	lock_capabilities(p);
+	clear_capabilities(p);
 }
 
 static const char *env_get(char *const *envp, const char *name)
@@ -158,6 +199,8 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
 		if (p->binds[i].kind == OMBX_BIND_RW)
 			rw[ll.n_rw++] = p->binds[i].path;
 
+	if (p->privileged)
+		enter_command_userns(p);
 	if (setsid() < 0)
 		die(p, errno, "setsid");
 	if (p->tty_slave >= 0) {
