@@ -7,7 +7,8 @@
 
 #define EINVAL_FALLBACK EINVAL
 
-static int set(ombx_err *e, int code, int with_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int set(ombx_err *e, int code, int with_errno,
+						      const char *fmt, va_list ap)
 {
 	if (code < 0)
 		code = -code;
