@@ -131,10 +131,12 @@ static void enter_command_userns(const struct ombx__plan *p)
 	if (unshare(CLONE_NEWUSER) < 0)
 		die(p, errno, "unshare(CLONE_NEWUSER) for the command");
 	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_uid, p->jail_uid);
-	write_self(p, "/proc/self/uid_map", map);
-	write_self(p, "/proc/self/setgroups", "deny");
+	/* Before the final pivot: the host's /proc is still at /oldroot/proc,
+	 * and its /proc/self is this process. */
+	write_self(p, "/oldroot/proc/self/uid_map", map);
+	write_self(p, "/oldroot/proc/self/setgroups", "deny");
 	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_gid, p->jail_gid);
-	write_self(p, "/proc/self/gid_map", map);
+	write_self(p, "/oldroot/proc/self/gid_map", map);
 	lock_capabilities(p);
 	clear_capabilities(p);
 }
@@ -181,7 +183,26 @@ __attribute__((noreturn)) static void exec_command(const struct ombx__plan *p)
 	_exit(err == ENOENT ? OMBX_EXIT_NOT_FOUND : OMBX_EXIT_CANNOT_EXEC);
 }
 
-__attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
+static void signal_peer(const struct ombx__plan *p, int fd, char c)
+{
+	if (write(fd, &c, 1) != 1)
+		die(p, errno ? errno : EPIPE, "signalling the jail's other half");
+}
+
+static void wait_peer(int fd, char want)
+{
+	char c = 0;
+
+	/* EOF: the other half failed and has said why; leave quietly. */
+	if (read(fd, &c, 1) != 1 || c != want)
+		_exit(OMBX_EXIT_FAILURE);
+}
+
+/* The command's half of the setup, run in parallel with init's mounts:
+ * drop privileges, load seccomp; then, once init reports the root
+ * complete, Landlock over it and execve. */
+__attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int to_init,
+						  int from_init)
 {
 	const char *rw[4 + OMBX_MAX_BINDS];
 	/* /dev holds only the nodes mount.c put there, on a read-only tmpfs. */
@@ -199,8 +220,16 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
 		if (p->binds[i].kind == OMBX_BIND_RW)
 			rw[ll.n_rw++] = p->binds[i].path;
 
+	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
+	 * bounds this jail's processes, with or without a cgroup. */
+	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
+		die(p, errno, "setrlimit(RLIMIT_NPROC)");
+	drop_privileges(p);
 	if (p->privileged)
 		enter_command_userns(p);
+	signal_peer(p, to_init, 'E');
+	close(to_init);
+
 	if (setsid() < 0)
 		die(p, errno, "setsid");
 	if (p->tty_slave >= 0) {
@@ -214,12 +243,25 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p)
 	/* Nothing above stderr crosses execve; msg_fd is already CLOEXEC. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die(p, errno, "close_range");
-	r = ombx_landlock_apply(&ll, &what);
-	if (r < 0)
-		die(p, r, what);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 	r = ombx_seccomp_load(p->seccomp);
 	if (r < 0)
 		die(p, r, "loading the seccomp filter");
+
+	wait_peer(from_init, 'R');
+	close(from_init);
+	if (chdir(p->workspace) < 0) {
+		char msg[PATH_MAX + 128];
+		snprintf(msg, sizeof(msg),
+			 "the jail's uid %u cannot enter the workspace %s (as root, omnibox runs the "
+			 "command as the workspace's owner, or as nobody if that is root)",
+			 p->jail_uid, p->workspace);
+		die(p, errno, msg);
+	}
+	r = ombx_landlock_apply(&ll, &what);
+	if (r < 0)
+		die(p, r, what);
 	exec_command(p);
 }
 
@@ -288,6 +330,7 @@ void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
 	const char *what = NULL;
+	int to_init[2], from_init[2];
 	char go = 0;
 	int r;
 
@@ -304,15 +347,34 @@ void ombx__child_main(struct ombx__plan *p)
 		die(p, errno, "sethostname");
 	if (p->cfg->net != OMBX_NET_HOST && (r = loopback_up()) < 0)
 		die(p, r, "bringing up the loopback interface");
-	r = ombx__mount_rootfs(p, &what);
-	if (r < 0)
+	if ((r = ombx__mount_begin(p, &what)) < 0)
 		die(p, r, what);
-	if (chdir(p->workspace) < 0)
-		die(p, errno, "chdir into the workspace");
-	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
-	 * bounds this jail's processes, with or without a cgroup. */
-	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
-		die(p, errno, "setrlimit(RLIMIT_NPROC)");
+
+	/* Two halves from here, on two cores: the command's process sheds its
+	 * privileges and loads seccomp while init builds the rest. */
+	if (pipe2(to_init, O_CLOEXEC) < 0 || pipe2(from_init, O_CLOEXEC) < 0)
+		die(p, errno, "pipe2");
+	command_pid = fork();
+	if (command_pid < 0)
+		die(p, errno, "fork of the command");
+	if (command_pid == 0) {
+		close(to_init[0]);
+		close(from_init[1]);
+		run_command(p, to_init[1], from_init[0]);
+	}
+	close(to_init[1]);
+	close(from_init[0]);
+	if (p->tty_slave >= 0)
+		close(p->tty_slave);
+
+	if ((r = ombx__etc_populate(p, &what)) < 0 || (r = ombx__mount_rest(p, &what)) < 0)
+		die(p, r, what);
+	wait_peer(to_init[0], 'E');
+	if ((r = ombx__mount_finish(p, &what)) < 0)
+		die(p, r, what);
+	signal_peer(p, from_init[1], 'R');
+	close(to_init[0]);
+	close(from_init[1]);
 	drop_privileges(p);
 
 	/* Die with the parent. Set after the uid change, which clears it; then
@@ -323,14 +385,6 @@ void ombx__child_main(struct ombx__plan *p)
 	pfd = (struct pollfd){.fd = p->sync_fd, .events = POLLIN};
 	if (poll(&pfd, 1, 0) != 0)
 		_exit(OMBX_EXIT_FAILURE);
-
-	command_pid = fork();
-	if (command_pid < 0)
-		die(p, errno, "fork of the command");
-	if (command_pid == 0)
-		run_command(p);
-	if (p->tty_slave >= 0)
-		close(p->tty_slave);
 	/* init keeps no capability and no way to gain one; the command cannot
 	 * reach it (landlock scoping, ptrace refused, it is not dumpable). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

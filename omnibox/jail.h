@@ -56,8 +56,18 @@ __attribute__((noreturn)) void ombx__child_main(struct ombx__plan *p);
 /* child.c: report a failure to the parent (async-signal-safe). */
 void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what);
 
-/* mount.c: builds the jail's root and pivots into it. 0 or -errno with
- * *what naming the path or step that failed. */
-int ombx__mount_rootfs(const struct ombx__plan *p, const char **what);
+/* mount.c: the jail's root, in stages so that two processes can share the
+ * work (see child.c). Each returns 0 or -errno with *what naming the path or
+ * step that failed.
+ *   begin:    private tree, pivot onto a scratch tmpfs (host root at
+ *             /oldroot), new root with the system binds and an empty /etc
+ *   populate: /etc's copies and binds (may run in another process)
+ *   rest:     /dev, /proc, /tmp, $HOME, the workspace, --ro/--rw/--hide
+ *   finish:   /etc's synthetic files, read-only; pivot into the new root,
+ *             detach the host's, make / read-only */
+int ombx__mount_begin(const struct ombx__plan *p, const char **what);
+int ombx__etc_populate(const struct ombx__plan *p, const char **what);
+int ombx__mount_rest(const struct ombx__plan *p, const char **what);
+int ombx__mount_finish(const struct ombx__plan *p, const char **what);
 
 #endif

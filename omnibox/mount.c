@@ -216,17 +216,13 @@ static const char *const etc_files[] = {
 	"/etc/bash.bashrc", "/etc/profile", "/etc/gitconfig", "/etc/locale.alias",
 };
 
-static int build_etc(const struct ombx__plan *p, const char **what)
+/* The synthetic files and the read-only remount; the copies are made by
+ * ombx__etc_populate, in parallel with the rest of the setup. */
+static int finish_etc(const struct ombx__plan *p, const char **what)
 {
 	char buf[1024];
-	int r = tmpfs("/etc", "mode=0755", 0, what);
+	int r;
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(etc_files); i++)
-		r = mirror_ro(etc_files[i], true, what);
-	if (r == 0 && p->cfg->net == OMBX_NET_HOST)
-		r = mirror_ro("/etc/resolv.conf", true, what);
-	if (r < 0)
-		return r;
 	snprintf(buf, sizeof(buf),
 		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
 		 "user:x:%u:%u:omnibox jail user:" OMBX_JAIL_HOME ":/bin/sh\n"
@@ -249,6 +245,17 @@ static int build_etc(const struct ombx__plan *p, const char **what)
 err:
 	errno = -r;
 	return fail(what, "writing", "/etc");
+}
+
+int ombx__etc_populate(const struct ombx__plan *p, const char **what)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(etc_files); i++)
+		r = mirror_ro(etc_files[i], true, what);
+	if (r == 0 && p->cfg->net == OMBX_NET_HOST)
+		r = mirror_ro("/etc/resolv.conf", true, what);
+	return r;
 }
 
 static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -385,9 +392,8 @@ static int build_binds(const struct ombx__plan *p, const char **what)
 	return r;
 }
 
-int ombx__mount_rootfs(const struct ombx__plan *p, const char **what)
+int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 {
-	char opts[64];
 	int r, fd;
 
 	*what = "mount";
@@ -407,21 +413,33 @@ int ombx__mount_rootfs(const struct ombx__plan *p, const char **what)
 		return fail(what, "chdir", "/");
 	if (mount("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return fail(what, "mounting the root tmpfs on", NEW);
-
 	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
 		if ((r = mirror_ro(system_dirs[i], i > 0, what)) < 0)
 			return r;
-	if ((r = build_etc(p, what)) < 0 || (r = build_dev(what)) < 0 ||
-	    (r = build_proc(what)) < 0)
+	return tmpfs("/etc", "mode=0755", 0, what);
+}
+
+int ombx__mount_rest(const struct ombx__plan *p, const char **what)
+{
+	char opts[64];
+	int r;
+
+	if ((r = build_dev(what)) < 0 || (r = build_proc(what)) < 0)
 		return r;
 	/* Scratch space first, so a workspace beneath /tmp or $HOME lands on it. */
 	snprintf(opts, sizeof(opts), "mode=0700,uid=%u,gid=%u", p->jail_uid, p->jail_gid);
 	if ((r = tmpfs("/tmp", "mode=1777", 0, what)) < 0 ||
 	    (r = tmpfs(OMBX_JAIL_HOME, opts, 0, what)) < 0)
 		return r;
-	if ((r = build_workspace(p, what)) < 0 || (r = build_binds(p, what)) < 0)
-		return r;
+	return (r = build_workspace(p, what)) < 0 ? r : build_binds(p, what);
+}
 
+int ombx__mount_finish(const struct ombx__plan *p, const char **what)
+{
+	int r;
+
+	if ((r = finish_etc(p, what)) < 0)
+		return r;
 	if (chdir(NEW) < 0)
 		return fail(what, "chdir", NEW);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
