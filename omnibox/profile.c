@@ -215,52 +215,52 @@ static int apply_tty(struct pctx *p, const struct pkey *k, yaml_event_t *ev)
 		    k->name, q);
 }
 
-static int apply_binds(struct pctx *p, const struct pkey *k, yaml_event_t *ev)
+/* A list of scalars, each handed to add(); e.g. "ro: [/opt, /srv]". */
+static int apply_list(struct pctx *p, const struct pkey *k, yaml_event_t *ev, const char *item,
+		      const char *items, const char *example,
+		      int (*add)(struct pctx *, const struct pkey *, const char *, ombx_err *))
 {
 	ombx_err e = { 0 };
 	int r;
 
 	if (ev->type != YAML_SEQUENCE_START_EVENT)
-		return perr(p, ev->start_mark, EINVAL,
-			    "%s: expected a list of absolute paths, e.g. [/opt/data], not %s",
-			    k->name, kind(ev));
+		return perr(p, ev->start_mark, EINVAL, "%s: expected a list of %s, e.g. %s, not %s",
+			    k->name, items, example, kind(ev));
 	for (;;) {
 		r = next(p, ev);
 		if (r < 0)
 			return r;
 		if (ev->type == YAML_SEQUENCE_END_EVENT)
 			return 0;
-		r = want_scalar(p, ev, k->name, "an absolute path");
+		r = want_scalar(p, ev, k->name, item);
 		if (r < 0)
 			return r;
-		r = ombx_config_add_bind(p->cfg, k->kind, sval(ev), &e);
+		r = add(p, k, sval(ev), &e);
 		if (r < 0)
 			return perr(p, ev->start_mark, -r, "%s", e.msg);
 	}
 }
 
+static int add_bind(struct pctx *p, const struct pkey *k, const char *v, ombx_err *e)
+{
+	return ombx_config_add_bind(p->cfg, k->kind, v, e);
+}
+
+static int add_env_pass(struct pctx *p, const struct pkey *k, const char *v, ombx_err *e)
+{
+	return ombx_config_add_env_pass(p->cfg, v, e);
+}
+
+static int apply_binds(struct pctx *p, const struct pkey *k, yaml_event_t *ev)
+{
+	return apply_list(p, k, ev, "an absolute path", "absolute paths", "[/opt/data]",
+			  add_bind);
+}
+
 static int apply_env_pass(struct pctx *p, const struct pkey *k, yaml_event_t *ev)
 {
-	ombx_err e = { 0 };
-	int r;
-
-	if (ev->type != YAML_SEQUENCE_START_EVENT)
-		return perr(p, ev->start_mark, EINVAL,
-			    "%s: expected a list of variable names, e.g. [TERM, LANG], not %s",
-			    k->name, kind(ev));
-	for (;;) {
-		r = next(p, ev);
-		if (r < 0)
-			return r;
-		if (ev->type == YAML_SEQUENCE_END_EVENT)
-			return 0;
-		r = want_scalar(p, ev, k->name, "a variable name");
-		if (r < 0)
-			return r;
-		r = ombx_config_add_env_pass(p->cfg, sval(ev), &e);
-		if (r < 0)
-			return perr(p, ev->start_mark, -r, "%s", e.msg);
-	}
+	return apply_list(p, k, ev, "a variable name", "variable names", "[TERM, LANG]",
+			  add_env_pass);
 }
 
 /* Reads one NAME: VALUE pair whose key event is ev; *seen holds the names
