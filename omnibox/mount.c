@@ -355,40 +355,40 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 	return r;
 }
 
+static int hide(const struct ombx__bind *b, const char **what)
+{
+	static const char empty[] = BASE "/.empty";
+	char to[PATH_MAX + sizeof(NEW)];
+	int r;
+
+	snprintf(to, sizeof(to), NEW "%s", b->path);
+	if (access(to, F_OK) < 0)
+		return 0; /* not visible in the jail anyway */
+	if (b->is_dir)
+		r = mount("tmpfs", to, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0,size=4k");
+	else
+		r = mount(empty, to, NULL, MS_BIND, NULL);
+	if (r == 0 && !b->is_dir)
+		r = setattr(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+	return r < 0 ? fail(what, "hiding", b->path) : 0;
+}
+
+/* --ro and --rw in the order given, then every --hide: a hidden path stays
+ * hidden whatever order the options came in. */
 static int build_binds(const struct ombx__plan *p, const char **what)
 {
-	static char empty[] = BASE "/.empty";
+	const uint64_t rw = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < p->n_binds; i++) {
 		const struct ombx__bind *b = &p->binds[i];
-		char to[PATH_MAX + sizeof(NEW)];
-
-		switch (b->kind) {
-		case OMBX_BIND_RO:
-			r = bind(b->path, b->path,
-				 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
-			break;
-		case OMBX_BIND_RW:
-			r = bind(b->path, b->path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
-			break;
-		case OMBX_BIND_HIDE:
-			snprintf(to, sizeof(to), NEW "%s", b->path);
-			if (access(to, F_OK) < 0)
-				break; /* not visible in the jail anyway */
-			if (b->is_dir)
-				r = mount("tmpfs", to, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
-					  "mode=0,size=4k");
-			else
-				r = mount(empty, to, NULL, MS_BIND, NULL);
-			if (r == 0 && !b->is_dir)
-				r = setattr(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-							MOUNT_ATTR_NODEV, false);
-			if (r < 0)
-				r = fail(what, "hiding", b->path);
-			break;
-		}
+		if (b->kind != OMBX_BIND_HIDE)
+			r = bind(b->path, b->path, b->kind == OMBX_BIND_RO ? rw | MOUNT_ATTR_RDONLY : rw,
+				 what);
 	}
+	for (size_t i = 0; r == 0 && i < p->n_binds; i++)
+		if (p->binds[i].kind == OMBX_BIND_HIDE)
+			r = hide(&p->binds[i], what);
 	return r;
 }
 
