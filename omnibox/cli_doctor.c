@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -86,8 +87,9 @@ static bool run_self_test(struct ombx_result *res, char *detail, size_t len)
 	int r, devnull;
 	int saved = dup(STDOUT_FILENO);
 
-	if (!mkdtemp(ws)) {
-		snprintf(detail, len, "mkdtemp: %s", strerror(errno));
+	/* Empty and world-enterable: under root the jail runs as nobody. */
+	if (!mkdtemp(ws) || chmod(ws, 0755) < 0) {
+		snprintf(detail, len, "temporary workspace: %s", strerror(errno));
 		return false;
 	}
 	ombx_config_init(&cfg);
