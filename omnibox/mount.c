@@ -339,7 +339,8 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 	snprintf(host, sizeof(host), OLD "%s/hooks", git);
 	if (mkdir(host, 0755) == 0) {
 		/* Created on the user's behalf: theirs, not the setup uid's. */
-		if (chown(host, p->jail_uid, p->jail_gid) < 0)
+		/* NOFOLLOW: the owner could swap in a symlink meanwhile. */
+		if (fchownat(AT_FDCWD, host, p->jail_uid, p->jail_gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return fail(what, "chown", host + strlen(OLD));
 	} else if (errno != EEXIST) {
 		return fail(what, "creating", host + strlen(OLD));
