@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -316,44 +317,86 @@ static int build_proc(const char **what)
 	return 0;
 }
 
+/* Opens PATH (absolute, inside the jail) as the jail will see it: symlinks
+ * resolved within the new root, never above it, no magic links. */
+static int open_in_jail(const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_PATH | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	_cleanup_close_ int root = open(NEW, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (root < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, root, path + 1, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Binds the object fd refers to onto itself with attrs, by descriptor: no
+ * path is looked up again, so nothing can be swapped in between. */
+static int bind_fd(int fd, uint64_t attrs)
+{
+	struct mount_attr a = {.attr_set = attrs};
+	_cleanup_close_ int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							 AT_EMPTY_PATH);
+
+	if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0 ||
+	    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
 /* The workspace read-write; its .git a mount point (so it cannot be renamed
  * away and replaced) with hooks and config read-only, since the host's git
- * would run what an agent planted there. */
+ * would run what an agent planted there. Everything is opened as the jail
+ * sees it and protected by descriptor: under root, the workspace owner must
+ * not be able to race a symlink in and have omnibox act on a host path. */
 static int build_workspace(const struct ombx__plan *p, const char **what)
 {
 	const uint64_t rw = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	const uint64_t ro = rw | MOUNT_ATTR_RDONLY;
-	char git[PATH_MAX], sub[PATH_MAX + 16], host[PATH_MAX + 32];
-	struct stat st;
-	int r = bind(p->workspace, p->workspace, rw, what);
+	char git[PATH_MAX], sub[PATH_MAX + 16];
+	_cleanup_close_ int gitfd = -1;
+	int r = bind(p->workspace, p->workspace, rw, what), fd;
 
 	if (r < 0)
 		return r;
 	if ((size_t)snprintf(git, sizeof(git), "%s/.git", p->workspace) >= sizeof(git))
 		return 0;
-	snprintf(host, sizeof(host), OLD "%s", git);
-	if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode))
-		return 0;
-	if ((r = bind(git, git, rw, what)) < 0)
-		return r;
-	snprintf(host, sizeof(host), OLD "%s/hooks", git);
-	if (mkdir(host, 0755) == 0) {
-		/* Created on the user's behalf: theirs, not the setup uid's. */
-		/* NOFOLLOW: the owner could swap in a symlink meanwhile. */
-		if (fchownat(AT_FDCWD, host, p->jail_uid, p->jail_gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return fail(what, "chown", host + strlen(OLD));
+	gitfd = open_in_jail(git, O_DIRECTORY);
+	if (gitfd == -ENOENT || gitfd == -ENOTDIR)
+		return 0; /* not a git work tree (or .git is a file: a linked worktree) */
+	if (gitfd < 0 || (r = bind_fd(gitfd, rw)) < 0) {
+		errno = gitfd < 0 ? -gitfd : -r;
+		return fail(what, "protecting", git);
+	}
+	/* The hooks directory must exist to be protected; made for the user. */
+	if (mkdirat(gitfd, "hooks", 0755) == 0) {
+		if (fchownat(gitfd, "hooks", p->jail_uid, p->jail_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return fail(what, "chown", git);
 	} else if (errno != EEXIST) {
-		return fail(what, "creating", host + strlen(OLD));
+		return fail(what, "creating hooks in", git);
 	}
 	snprintf(sub, sizeof(sub), "%s/hooks", git);
-	if ((r = bind(sub, sub, ro, what)) < 0)
-		return r;
-	snprintf(host, sizeof(host), OLD "%s/config", git);
-	if (access(host, F_OK) == 0) {
-		snprintf(sub, sizeof(sub), "%s/config", git);
-		r = bind(sub, sub, ro, what);
+	fd = open_in_jail(sub, O_DIRECTORY);
+	r = fd < 0 ? fd : bind_fd(fd, rw | MOUNT_ATTR_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		errno = -r;
+		return fail(what, "making read-only", sub);
 	}
-	return r;
+	snprintf(sub, sizeof(sub), "%s/config", git);
+	fd = open_in_jail(sub, 0);
+	if (fd == -ENOENT)
+		return 0;
+	r = fd < 0 ? fd : bind_fd(fd, rw | MOUNT_ATTR_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		errno = -r;
+		return fail(what, "making read-only", sub);
+	}
+	return 0;
 }
 
 static int hide(const struct ombx__bind *b, const char **what)
