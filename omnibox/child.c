@@ -232,14 +232,6 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 
 	if (setsid() < 0)
 		die(p, errno, "setsid");
-	if (p->tty_slave >= 0) {
-		if (ioctl(p->tty_slave, TIOCSCTTY, 0) < 0)
-			die(p, errno, "making the pty the controlling terminal");
-		for (int fd = 0; fd < 3; fd++)
-			if (dup2(p->tty_slave, fd) < 0)
-				die(p, errno, "dup2 of the pty");
-		close(p->tty_slave);
-	}
 	/* Nothing above stderr crosses execve; msg_fd is already CLOEXEC. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die(p, errno, "close_range");
@@ -251,6 +243,8 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 
 	wait_peer(from_init, 'R');
 	close(from_init);
+	if (p->tty.sock >= 0 && (r = ombx_tty_attach(&p->tty)) < 0)
+		die(p, r, "--tty: opening the jail's terminal");
 	if (chdir(p->workspace) < 0) {
 		char msg[PATH_MAX + 128];
 		snprintf(msg, sizeof(msg),
@@ -364,8 +358,8 @@ void ombx__child_main(struct ombx__plan *p)
 	}
 	close(to_init[1]);
 	close(from_init[0]);
-	if (p->tty_slave >= 0)
-		close(p->tty_slave);
+	if (p->tty.sock >= 0)
+		close(p->tty.sock);
 
 	if ((r = ombx__etc_populate(p, &what)) < 0 || (r = ombx__mount_rest(p, &what)) < 0)
 		die(p, r, what);

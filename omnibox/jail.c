@@ -344,7 +344,7 @@ static const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 
 int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *err)
 {
-	struct ombx__plan p = {.cfg = cfg, .sync_fd = -1, .msg_fd = -1, .tty_slave = -1};
+	struct ombx__plan p = {.cfg = cfg, .sync_fd = -1, .msg_fd = -1, .tty.sock = -1};
 	struct ombx_cgroup *cg = NULL;
 	struct watch w = {.pid = -1, .pidfd = -1, .sigfd = -1};
 	int sync_pipe[2] = {-1, -1}, msg_pipe[2] = {-1, -1};
@@ -381,7 +381,7 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 	p.nproc = cfg->pids ? cfg->pids : OMBX_DEFAULT_PIDS;
 	if ((r = make_cgroup(cfg, res->jail_id, &cg, &res->layers, err)) < 0)
 		goto out;
-	if (cfg->tty && (r = ombx_tty_open(&w.tty, &p.tty_slave, err)) < 0)
+	if (cfg->tty && (r = ombx_tty_prepare(&w.tty, &p.tty, err)) < 0)
 		goto out;
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(msg_pipe, O_CLOEXEC) < 0) {
 		r = ombx_err_errno(err, errno, "pipe2");
@@ -414,8 +414,8 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 	}
 	close(TAKE_FD(sync_pipe[0]));
 	close(TAKE_FD(msg_pipe[1]));
-	if (p.tty_slave >= 0)
-		close(TAKE_FD(p.tty_slave));
+	if (p.tty.sock >= 0)
+		close(TAKE_FD(p.tty.sock));
 
 	if ((r = write_id_maps(w.pid, &p, err)) < 0 ||
 	    (cg && (r = ombx_cgroup_attach(cg, w.pid, err)) < 0)) {
@@ -479,8 +479,8 @@ out:
 		if (msg_pipe[i] >= 0)
 			close(msg_pipe[i]);
 	}
-	if (p.tty_slave >= 0)
-		close(p.tty_slave);
+	if (p.tty.sock >= 0)
+		close(p.tty.sock);
 	plan_free(&p);
 	return r;
 }

@@ -13,6 +13,7 @@
 
 #include "omnibox.h"
 #include "seccomp.h"
+#include "tty.h"
 
 #define OMBX_JAIL_HOME "/home/user"
 #define OMBX_JAIL_HOSTNAME "omnibox"
@@ -47,7 +48,7 @@ struct ombx__plan {
 	uint64_t nproc;             /* RLIMIT_NPROC inside: per jail, via its user namespace */
 	int sync_fd;                /* child reads "go" here */
 	int msg_fd;                 /* child writes ombx__msg here (CLOEXEC) */
-	int tty_slave;              /* -1 without --tty */
+	struct ombx_tty_init tty;   /* tty.sock is -1 without --tty */
 };
 
 /* child.c: runs in the new namespaces as the jail's pid 1. Never returns. */
