@@ -1,0 +1,278 @@
+/* probe_net.c - sockets and the network from inside the jail.
+ *
+ * Refused socket families and protocols, a working NETLINK_ROUTE, no way to
+ * the outside or to the host's loopback and unix sockets, an own hostname.
+ * Traffic to outside addresses is sent only when the netns holds nothing
+ * but lo, so a probe run outside a jail never reaches the network. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+static bool net_isolated; /* netns holds only lo: outside traffic cannot leave */
+
+/* ---------- sockets and network ---------- */
+
+struct sock_case {
+	const char *name;
+	unsigned long domain, type; /* unsigned long: room for high bits */
+	int proto;
+};
+
+static void check_socket_families(void)
+{
+	static const struct sock_case cases[] = {
+		{ "socket(AF_PACKET, SOCK_RAW)", AF_PACKET, SOCK_RAW, 0x0300 /* htons(ETH_P_ALL) */ },
+		{ "socket(AF_PACKET, SOCK_DGRAM)", AF_PACKET, SOCK_DGRAM, 0 },
+		{ "socket(AF_INET, SOCK_RAW, ICMP)", AF_INET, SOCK_RAW, IPPROTO_ICMP },
+		{ "socket(AF_INET, SOCK_RAW|CLOEXEC|NONBLOCK, RAW)", AF_INET,
+		  SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW },
+		{ "socket(AF_INET6, SOCK_RAW, ICMPV6)", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6 },
+		{ "socket(AF_INET, HIGH32|SOCK_RAW)", AF_INET, HIGH32 | SOCK_RAW, IPPROTO_ICMP },
+		{ "socket(HIGH32|AF_PACKET, SOCK_RAW)", HIGH32 | AF_PACKET, SOCK_RAW, 0 },
+		{ "socket(AF_VSOCK)", AF_VSOCK, SOCK_STREAM, 0 },
+		{ "socket(AF_ALG)", AF_ALG, SOCK_SEQPACKET, 0 },
+		{ "socket(AF_KEY)", AF_KEY, SOCK_RAW, 2 /* PF_KEY_V2 */ },
+		{ "socket(AF_XDP)", AF_XDP, SOCK_RAW, 0 },
+		{ "socket(AF_NETLINK, NETLINK_AUDIT)", AF_NETLINK, SOCK_RAW, NETLINK_AUDIT },
+		{ "socket(AF_NETLINK, NETLINK_KOBJECT_UEVENT)", AF_NETLINK, SOCK_RAW, NETLINK_KOBJECT_UEVENT },
+		{ "socket(AF_NETLINK, NETLINK_GENERIC)", AF_NETLINK, SOCK_RAW, NETLINK_GENERIC },
+		{ "socket(AF_NETLINK, SOCK_DGRAM, NETLINK_GENERIC)", AF_NETLINK, SOCK_DGRAM, NETLINK_GENERIC },
+		{ "socket(AF_NETLINK, NETLINK_NETFILTER)", AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER },
+		{ "socket(AF_NETLINK, NETLINK_XFRM)", AF_NETLINK, SOCK_RAW, NETLINK_XFRM },
+	};
+	/* The filter answers EAFNOSUPPORT or EPERM depending on how it refuses
+	 * (family not allowed vs SOCK_RAW / netlink protocol refused). */
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		EXPECT_FD(cases[i].name, syscall(SYS_socket, cases[i].domain, cases[i].type, cases[i].proto),
+			  EAFNOSUPPORT, EPERM);
+}
+
+/* NETLINK_ROUTE stays usable: dump the links (names go to verbose output). */
+static void check_netlink_route(void)
+{
+	const char *name = "NETLINK_ROUTE RTM_GETLINK dump works";
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		fail(name, "socket: %s", ename(errno));
+		return;
+	}
+	struct { struct nlmsghdr nh; struct ifinfomsg ifi; } req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC },
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		fail(name, "sendto: %s", ename(errno));
+		close(fd);
+		return;
+	}
+	int links = 0;
+	bool done = false;
+	static char buf[16384];
+	while (!done) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			fail(name, "recv: %s", n < 0 ? ename(errno) : "EOF");
+			close(fd);
+			return;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type != RTM_NEWLINK)
+				continue;
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+			int alen = (int)IFLA_PAYLOAD(h);
+			links++;
+			for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == IFLA_IFNAME)
+					note("link %s %s", (char *)RTA_DATA(a), (ifi->ifi_flags & 1) ? "UP" : "DOWN");
+		}
+	}
+	close(fd);
+	if (links > 0) {
+		char what[32];
+		snprintf(what, sizeof(what), "%d link(s)", links);
+		ok(name, what);
+	} else {
+		fail(name, "the dump listed no link");
+	}
+}
+
+/* Outside traffic is attempted only when /proc/net/dev lists nothing but lo:
+ * then nothing can leave the machine, whatever the kernel answers. */
+static void probe_net_isolation(void)
+{
+	const char *name = "network namespace holds only lo";
+	FILE *f = fopen("/proc/net/dev", "re");
+	if (!f) {
+		fail(name, "cannot read /proc/net/dev: %s", ename(errno));
+		return;
+	}
+	char line[256], others[256] = "";
+	int lineno = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (++lineno <= 2)
+			continue;
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		char *ifname = line + strspn(line, " ");
+		if (strcmp(ifname, "lo") && strlen(others) + strlen(ifname) + 2 < sizeof(others)) {
+			strcat(others, " ");
+			strcat(others, ifname);
+		}
+	}
+	fclose(f);
+	if (others[0]) {
+		fail(name, "interfaces besides lo:%s", others);
+		return;
+	}
+	net_isolated = true;
+	ok(name, "lo only");
+}
+
+static void connect_out(const char *name, int family, const char *addr, int port, int type)
+{
+	if (!net_isolated) {
+		fail(name, "not attempted: the netns has interfaces besides lo, traffic could leave");
+		return;
+	}
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s->sin_addr);
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s->sin6_addr);
+		len = sizeof(*s);
+	}
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fail(name, "socket: %s", ename(errno));
+		return;
+	}
+	/* ENETUNREACH: no route; EACCES: Landlock's TCP connect rule; EPERM: a filter. */
+	if (type == SOCK_STREAM)
+		EXPECT(name, connect(fd, (struct sockaddr *)&ss, len), ENETUNREACH, EACCES, EPERM);
+	else
+		EXPECT(name, sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len), ENETUNREACH, EACCES, EPERM);
+	close(fd);
+}
+
+static void check_icmp(void)
+{
+	const char *name = "ICMP echo via SOCK_DGRAM IPPROTO_ICMP";
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd < 0) { /* EACCES: ping_group_range excludes us */
+		static const int want[] = { EACCES, EPERM };
+		expect_errno(name, -1, errno, want, ARRAY_SIZE(want));
+		return;
+	}
+	if (!net_isolated) {
+		fail(name, "socket created; sendto not attempted, the netns has other interfaces");
+		close(fd);
+		return;
+	}
+	unsigned char echo[8] = { 8, 0, 0, 0, 0, 0, 0, 1 }; /* type 8: echo request */
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "1.1.1.1", &dst.sin_addr);
+	EXPECT(name, sendto(fd, echo, sizeof(echo), 0, (struct sockaddr *)&dst, sizeof(dst)),
+	       ENETUNREACH, EACCES, EPERM);
+	close(fd);
+}
+
+static void check_host_services(void)
+{
+	const char *port = getenv("OMBX_PROBE_HOST_PORT");
+	if (port) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+		inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* ECONNREFUSED: our own loopback has no listener there; EACCES:
+		 * Landlock's TCP connect rule; ENETUNREACH: our lo is down. */
+		EXPECT("connect host 127.0.0.1:OMBX_PROBE_HOST_PORT",
+		       connect(fd, (struct sockaddr *)&a, sizeof(a)), ECONNREFUSED, EACCES, ENETUNREACH);
+		close(fd);
+	} else {
+		note("OMBX_PROBE_HOST_PORT unset: host TCP listener check skipped");
+	}
+	const char *path = getenv("OMBX_PROBE_HOST_UNIX");
+	if (path) {
+		struct sockaddr_un u = { .sun_family = AF_UNIX };
+		snprintf(u.sun_path, sizeof(u.sun_path), "%s", path);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* ENOENT: not mounted in the jail; EACCES: visible but refused. */
+		EXPECT("connect host unix socket path", connect(fd, (struct sockaddr *)&u, sizeof(u)), ENOENT, EACCES);
+		close(fd);
+	} else {
+		note("OMBX_PROBE_HOST_UNIX unset: host unix socket check skipped");
+	}
+	const char *abs = getenv("OMBX_PROBE_HOST_ABSTRACT");
+	if (abs) {
+		struct sockaddr_un u = { .sun_family = AF_UNIX };
+		size_t n = strnlen(abs, sizeof(u.sun_path) - 1);
+		memcpy(u.sun_path + 1, abs, n);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* ECONNREFUSED: abstract names are per netns; EPERM: Landlock scope. */
+		EXPECT("connect host abstract unix socket",
+		       connect(fd, (struct sockaddr *)&u, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)),
+		       ECONNREFUSED, EPERM);
+		close(fd);
+	} else {
+		note("OMBX_PROBE_HOST_ABSTRACT unset: host abstract socket check skipped");
+	}
+}
+
+static void check_hostname(void)
+{
+	const char *host = getenv("OMBX_PROBE_HOST_HOSTNAME");
+	char mine[256] = "";
+	if (!host) {
+		note("OMBX_PROBE_HOST_HOSTNAME unset: hostname check skipped");
+		return;
+	}
+	gethostname(mine, sizeof(mine) - 1);
+	if (strcmp(mine, host))
+		ok("own UTS namespace: hostname differs from the host's", mine);
+	else
+		fail("own UTS namespace: hostname differs from the host's", "it is the host's, \"%s\"", mine);
+}
+
+void check_network(void)
+{
+	check_socket_families();
+	check_netlink_route();
+	probe_net_isolation();
+	connect_out("TCP connect 1.1.1.1:443", AF_INET, "1.1.1.1", 443, SOCK_STREAM);
+	connect_out("TCP connect 10.0.0.1:80", AF_INET, "10.0.0.1", 80, SOCK_STREAM);
+	connect_out("TCP connect [2606:4700::1111]:443", AF_INET6, "2606:4700::1111", 443, SOCK_STREAM);
+	connect_out("UDP sendto 8.8.8.8:53", AF_INET, "8.8.8.8", 53, SOCK_DGRAM);
+	check_icmp();
+	check_host_services();
+	check_hostname();
+}
