@@ -342,6 +342,61 @@ static void fill_layers(const struct ombx__plan *p, unsigned ns, struct ombx_lay
 
 static const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
+static void kill_and_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Clones the jail's init, gives it its id maps and cgroup, and lets it go.
+ * The pipes' child ends are closed here once the child holds them. */
+static int spawn(struct ombx__plan *p, unsigned ns, struct ombx_cgroup *cg, struct watch *w,
+		 int sync_pipe[2], int msg_pipe[2], const sigset_t *oldmask, ombx_err *err)
+{
+	int r;
+
+	w->pid = (pid_t)syscall(SYS_clone, (unsigned long)ns | SIGCHLD, NULL, NULL, NULL, 0);
+	if (w->pid < 0)
+		return ombx_err_errno(err, errno, "creating the jail's namespaces (clone)");
+	if (w->pid == 0) {
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		close(sync_pipe[1]);
+		close(msg_pipe[0]);
+		ombx__child_main(p);
+	}
+	close(TAKE_FD(sync_pipe[0]));
+	close(TAKE_FD(msg_pipe[1]));
+	if (p->tty.sock >= 0)
+		close(TAKE_FD(p->tty.sock));
+	if ((r = write_id_maps(w->pid, p, err)) < 0 ||
+	    (cg && (r = ombx_cgroup_attach(cg, w->pid, err)) < 0)) {
+		kill_and_reap(w->pid);
+		return r;
+	}
+	w->pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+	if (w->pidfd < 0 || write(sync_pipe[1], "G", 1) != 1) {
+		r = ombx_err_errno(err, errno, "starting the jail");
+		kill_and_reap(w->pid);
+		return r;
+	}
+	return 0;
+}
+
+/* How the command ended: status is the command's wait status as init
+ * reported it or, if init could not (it was killed), init's own. */
+static void decode_exit(int status, bool timed_out, struct ombx_result *res)
+{
+	if (timed_out) {
+		res->signal = SIGKILL;
+		res->exit_code = OMBX_EXIT_SIGNAL_BASE + SIGKILL;
+	} else if (WIFSIGNALED(status)) { /* the command, or init itself (e.g. OOM) */
+		res->signal = WTERMSIG(status);
+		res->exit_code = OMBX_EXIT_SIGNAL_BASE + res->signal;
+	} else {
+		res->exit_code = WEXITSTATUS(status);
+	}
+}
+
 int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *err)
 {
 	struct ombx__plan p = {.cfg = cfg, .sync_fd = -1, .msg_fd = -1, .tty.sock = -1};
@@ -351,11 +406,10 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 	unsigned ns = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	sigset_t mask, oldmask;
 	double start = now_sec();
-	int r, status = 0, kind;
-	bool have_status = false;
+	int r, status = 0;
+	bool have_status = false, masked = false;
 
 	memset(res, 0, sizeof(*res));
-	sigemptyset(&oldmask);
 	if (!cfg->argv || !cfg->argv[0])
 		return ombx_err_set(err, EINVAL, "no command given");
 	if (cfg->net == OMBX_NET_NONE)
@@ -394,42 +448,15 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 	sigemptyset(&mask);
 	for (size_t i = 0; i < ARRAY_SIZE(relayed); i++)
 		sigaddset(&mask, relayed[i]);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	masked = sigprocmask(SIG_BLOCK, &mask, &oldmask) == 0;
 	w.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (w.sigfd < 0) {
+	if (!masked || w.sigfd < 0) {
 		r = ombx_err_errno(err, errno, "signalfd");
 		goto out;
 	}
+	if ((r = spawn(&p, ns, cg, &w, sync_pipe, msg_pipe, &oldmask, err)) < 0)
+		goto out;
 
-	w.pid = (pid_t)syscall(SYS_clone, (unsigned long)ns | SIGCHLD, NULL, NULL, NULL, 0);
-	if (w.pid < 0) {
-		r = ombx_err_errno(err, errno, "creating the jail's namespaces (clone)");
-		goto out;
-	}
-	if (w.pid == 0) {
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		close(sync_pipe[1]);
-		close(msg_pipe[0]);
-		ombx__child_main(&p);
-	}
-	close(TAKE_FD(sync_pipe[0]));
-	close(TAKE_FD(msg_pipe[1]));
-	if (p.tty.sock >= 0)
-		close(TAKE_FD(p.tty.sock));
-
-	if ((r = write_id_maps(w.pid, &p, err)) < 0 ||
-	    (cg && (r = ombx_cgroup_attach(cg, w.pid, err)) < 0)) {
-		kill(w.pid, SIGKILL);
-		waitpid(w.pid, NULL, 0);
-		goto out;
-	}
-	w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0);
-	if (w.pidfd < 0 || write(sync_pipe[1], "G", 1) != 1) {
-		r = ombx_err_errno(err, errno, "starting the jail");
-		kill(w.pid, SIGKILL);
-		waitpid(w.pid, NULL, 0);
-		goto out;
-	}
 	if (cfg->timeout_sec)
 		w.deadline = start + (double)cfg->timeout_sec;
 	if (w.tty)
@@ -439,38 +466,23 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 		ombx_tty_stop(w.tty);
 
 	fcntl(msg_pipe[0], F_SETFL, O_NONBLOCK);
-	kind = read_messages(msg_pipe[0], err, &status, &have_status);
+	if (read_messages(msg_pipe[0], err, &status, &have_status) == OMBX_MSG_SETUP) {
+		r = -(err->code ? err->code : EIO);
+		goto out;
+	}
 	fill_layers(&p, ns, &res->layers);
 	res->timed_out = w.timed_out;
 	res->oom = cg && ombx_cgroup_oom(cg);
 	res->duration_sec = now_sec() - start;
-	if (kind == OMBX_MSG_SETUP) {
-		r = -(err->code ? err->code : EIO);
-		goto out;
-	}
-	if (w.timed_out) {
-		res->signal = SIGKILL;
-		res->exit_code = OMBX_EXIT_SIGNAL_BASE + SIGKILL;
-	} else if (have_status && WIFSIGNALED(status)) {
-		res->signal = WTERMSIG(status);
-		res->exit_code = OMBX_EXIT_SIGNAL_BASE + res->signal;
-	} else if (have_status) {
-		res->exit_code = WEXITSTATUS(status);
-	} else if (WIFSIGNALED(status)) { /* init itself was killed (e.g. OOM) */
-		res->signal = WTERMSIG(status);
-		res->exit_code = OMBX_EXIT_SIGNAL_BASE + res->signal;
-	} else {
-		res->exit_code = WEXITSTATUS(status);
-	}
+	decode_exit(status, w.timed_out, res);
 	r = 0;
 out:
 	ombx_cgroup_destroy(cg);
-	if (w.tty)
-		ombx_tty_free(w.tty);
-	if (w.sigfd >= 0) {
+	ombx_tty_free(w.tty);
+	if (w.sigfd >= 0)
 		close(w.sigfd);
+	if (masked)
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	}
 	if (w.pidfd >= 0)
 		close(w.pidfd);
 	for (int i = 0; i < 2; i++) {
