@@ -234,6 +234,7 @@ static int finish(struct policy_session *s, const struct policy_event *ev,
 	if (acc->denied) {
 		d->verdict = POLICY_DENY;
 		d->why = acc->deny_why;
+		d->n_asks = 0; /* nothing left to approve */
 		if (!acc->deny) { /* the engine's: nothing to apply */
 			d->n_pending_ = 0;
 			return 0;

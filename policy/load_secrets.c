@@ -182,9 +182,10 @@ static int load_secret(struct lctx *c, const struct policy__ynode *key,
 		e = policy__want_bool(c, v[3], "require_approval", &s->require_approval);
 	if (e < 0)
 		return e;
-	if (v[2]->type != Y_SEQ || v[2]->n == 0)
-		return LERR(c, v[2], "inject: expected a non-empty list, not %s",
-			    policy__y_kind(v[2]));
+	if (v[2]->type != Y_SEQ)
+		return LERR(c, v[2], "inject: expected a list, not %s", policy__y_kind(v[2]));
+	if (v[2]->n == 0)
+		return LERR(c, v[2], "inject: the list is empty");
 	s->inject = policy__alloc(c->a, v[2]->n * sizeof(*s->inject));
 	if (!s->inject)
 		return policy__oom(c);
@@ -269,9 +270,10 @@ static int commands_params(struct lctx *c, const struct policy__ynode *p,
 		return e;
 	if (!v[0])
 		return LERR(c, p, "missing patterns (e.g. [\"git push --force\", \"rm -rf /\"])");
-	if (v[0]->type != Y_SEQ || v[0]->n == 0)
-		return LERR(c, v[0], "patterns: expected a non-empty list, not %s",
-			    policy__y_kind(v[0]));
+	if (v[0]->type != Y_SEQ)
+		return LERR(c, v[0], "patterns: expected a list, not %s", policy__y_kind(v[0]));
+	if (v[0]->n == 0)
+		return LERR(c, v[0], "patterns: the list is empty");
 	r->cmds = policy__alloc(c->a, v[0]->n * sizeof(*r->cmds));
 	if (!r->cmds)
 		return policy__oom(c);

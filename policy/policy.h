@@ -139,7 +139,8 @@ struct policy_why {
 
 enum policy_approval { POLICY_NOT_ASKED, POLICY_PENDING, POLICY_APPROVED, POLICY_REJECTED };
 
-/* Filled by policy_eval; the strings stay valid until policy_decision_release. */
+/* Filled by policy_eval; the strings stay valid until policy_decision_release.
+ * A decision must not be copied: its strings may point into it. */
 struct policy_decision {
 	enum policy_verdict verdict; /* ALLOW, ASK or DENY: never NONE */
 	bool by_default;	     /* no rule had an opinion: the kind's default */
