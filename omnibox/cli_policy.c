@@ -45,7 +45,8 @@ static int check(int argc, char **argv)
 			bad = 1;
 			continue;
 		}
-		printf("%s: ok (%zu rules)\n", argv[i], policy_set_rule_count(s));
+		printf("%s: ok (%zu rule%s)\n", argv[i], policy_set_rule_count(s),
+		       policy_set_rule_count(s) == 1 ? "" : "s");
 		policy_set_unref(s);
 	}
 	return bad;

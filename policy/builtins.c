@@ -75,7 +75,7 @@ static void budget(const struct policy__rule *r, enum policy_level level,
 		return;
 	policy__format_usd(th, sizeof(th), b->thresholds[reached - 1]);
 	out->verdict = POLICY_ASK;
-	out->reason = policy__text(d, "spend %s passed the %s threshold (the cap is %s; policy "
+	out->reason = policy__text(d, "spend %s reached the %s threshold (the cap is %s; policy "
 				      "%s): continue?", spend, th, cap, r->name);
 	out->has_update = true;
 	out->arg = (int64_t)reached;

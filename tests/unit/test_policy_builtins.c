@@ -25,12 +25,12 @@ struct step {
 
 static const struct step story[] = {
 	{ "0.50", -1, POLICY_ALLOW, "default" },
-	{ "0.50", 1, POLICY_ASK, "spend $1.00 passed the $1.00 threshold" }, /* exactly at it */
+	{ "0.50", 1, POLICY_ASK, "spend $1.00 reached the $1.00 threshold" }, /* exactly at it */
 	{ "0.50", -1, POLICY_ALLOW, "default" },			      /* asked once only */
-	{ "0.50", 0, POLICY_ASK, "passed the $2.00 threshold" },	      /* rejected... */
-	{ NULL, 1, POLICY_ASK, "passed the $2.00 threshold" },		      /* ...asks again */
+	{ "0.50", 0, POLICY_ASK, "reached the $2.00 threshold" },	      /* rejected... */
+	{ NULL, 1, POLICY_ASK, "reached the $2.00 threshold" },		      /* ...asks again */
 	{ NULL, -1, POLICY_ALLOW, "egress.allow" },
-	{ "1.00", 1, POLICY_ASK, "passed the $3.00 threshold" },
+	{ "1.00", 1, POLICY_ASK, "reached the $3.00 threshold" },
 	{ "1.50", -1, POLICY_ALLOW, "default" },
 	{ "0.50", -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00" }, /* at the cap */
 	{ NULL, -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00" },
@@ -62,9 +62,9 @@ static void run_story(const char *name, const char *yaml, const struct step *st,
 static void test_budget(void)
 {
 	static const struct step jump[] = {
-		{ "2.50", 1, POLICY_ASK, "passed the $2.00 threshold" }, /* two at once: one ask */
+		{ "2.50", 1, POLICY_ASK, "reached the $2.00 threshold" }, /* two at once: one ask */
 		{ "0.10", -1, POLICY_ALLOW, "default" },
-		{ "0.40", 1, POLICY_ASK, "passed the $3.00 threshold" },
+		{ "0.40", 1, POLICY_ASK, "reached the $3.00 threshold" },
 	};
 	static const struct step no_thresholds[] = {
 		{ "4.999999", -1, POLICY_ALLOW, "default" },
