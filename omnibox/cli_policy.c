@@ -21,7 +21,7 @@
 #include "../policy/policy.h"
 #include "cli.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE     2
 #define LINE_MAX_BYTES (1024 * 1024)
 
 static const char usage[] =
@@ -39,7 +39,7 @@ static int check(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		struct policy_set *s = NULL;
-		ombx_err err = { 0 };
+		ombx_err err = {0};
 		if (policy_set_load(argv[i], &s, &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			bad = 1;
@@ -60,7 +60,6 @@ struct jevent {
 	const char *secrets[64];
 	int approve; /* -1: not given */
 };
-
 
 static const char *jstr(json_t *o, const char *key, bool *bad)
 {
@@ -106,9 +105,10 @@ static int string_array(json_t *a, const char **out, size_t max, size_t *n)
 /* Fills je from o; returns NULL or what is wrong. */
 static const char *to_event(json_t *o, struct jevent *je)
 {
-	static const char *const keys[] = { "kind", "method", "scheme", "host", "port", "path",
-					    "addr", "secrets", "argv", "tool", "args", "cost_usd",
-					    "total_cost_usd", "model", "approve" };
+	static const char *const keys[] = {"kind",           "method", "scheme", "host",
+					   "port",           "path",   "addr",   "secrets",
+					   "argv",           "tool",   "args",   "cost_usd",
+					   "total_cost_usd", "model",  "approve"};
 	struct policy_event *ev = &je->ev;
 	const char *kind, *key;
 	bool bad = false;
@@ -124,8 +124,10 @@ static const char *to_event(json_t *o, struct jevent *je)
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]) && strcmp(key, keys[k]); k++)
 			;
 		if (k == sizeof(keys) / sizeof(keys[0]))
-			return "unknown key (expected kind, method, scheme, host, port, path, addr, "
-			       "secrets, argv, tool, args, cost_usd, total_cost_usd, model, approve)";
+			return "unknown key (expected kind, method, scheme, host, port, path, "
+			       "addr, "
+			       "secrets, argv, tool, args, cost_usd, total_cost_usd, model, "
+			       "approve)";
 	}
 	kind = jstr(o, "kind", &bad);
 	if (!kind)
@@ -295,11 +297,11 @@ static int explain_events(struct policy_session *s, const char *events)
 static int explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' }, { "agent", required_argument, NULL, 'a' },
-		{ "session", required_argument, NULL, 'S' }, { "events", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
+		{"server", required_argument, NULL, 's'},  {"agent", required_argument, NULL, 'a'},
+		{"session", required_argument, NULL, 'S'}, {"events", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
-	const char *files[POLICY_N_LEVELS] = { NULL }, *events = NULL;
+	const char *files[POLICY_N_LEVELS] = {NULL}, *events = NULL;
 	struct policy_engine *e = NULL;
 	struct policy_session *s = NULL;
 	int c, rc = 1;
@@ -328,9 +330,8 @@ static int explain(int argc, char **argv)
 		}
 	}
 	if (!events || optind != argc) {
-		ombx_cli_error("policy explain: %s\n%s", events ? "unexpected argument"
-								 : "--events is required",
-			       usage);
+		ombx_cli_error("policy explain: %s\n%s",
+			       events ? "unexpected argument" : "--events is required", usage);
 		return EXIT_USAGE;
 	}
 	if (policy_engine_new(&e) < 0) {
@@ -338,7 +339,7 @@ static int explain(int argc, char **argv)
 		return 1;
 	}
 	for (int l = 0; l < POLICY_N_LEVELS; l++) {
-		ombx_err err = { 0 };
+		ombx_err err = {0};
 		if (files[l] && policy_engine_reload(e, (enum policy_level)l, files[l], &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			goto out;

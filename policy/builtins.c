@@ -20,10 +20,10 @@
 #include "internal.h"
 
 static const struct policy__handler_info handlers[] = {
-	{ "omnigent.policies.builtins.cost.cost_budget", H_COST_BUDGET },
-	{ "omnigent.policies.builtins.safety.max_tool_calls_per_session", H_MAX_TOOL_CALLS },
-	{ "omnigent.policies.builtins.safety.deny_commands", H_DENY_COMMANDS },
-	{ "omnigent.policies.builtins.safety.ask_commands", H_ASK_COMMANDS },
+	{"omnigent.policies.builtins.cost.cost_budget", H_COST_BUDGET},
+	{"omnigent.policies.builtins.safety.max_tool_calls_per_session", H_MAX_TOOL_CALLS},
+	{"omnigent.policies.builtins.safety.deny_commands", H_DENY_COMMANDS},
+	{"omnigent.policies.builtins.safety.ask_commands", H_ASK_COMMANDS},
 };
 
 const char policy__handler_list[] = "omnigent.policies.builtins.cost.cost_budget, "
@@ -75,8 +75,10 @@ static void budget(const struct policy__rule *r, enum policy_level level,
 		return;
 	policy__format_usd(th, sizeof(th), b->thresholds[reached - 1]);
 	out->verdict = POLICY_ASK;
-	out->reason = policy__text(d, "spend %s reached the %s threshold (the cap is %s; policy "
-				      "%s): continue?", spend, th, cap, r->name);
+	out->reason = policy__text(d,
+				   "spend %s reached the %s threshold (the cap is %s; policy "
+				   "%s): continue?",
+				   spend, th, cap, r->name);
 	out->has_update = true;
 	out->arg = (int64_t)reached;
 }
@@ -91,8 +93,9 @@ static void tool_calls(const struct policy__rule *r, enum policy_level level,
 
 	if (n >= r->limit) {
 		out->verdict = POLICY_DENY;
-		out->reason = policy__text(d, "%lld tool calls already made in this session, the "
-					      "limit is %lld (policy %s)",
+		out->reason = policy__text(d,
+					   "%lld tool calls already made in this session, the "
+					   "limit is %lld (policy %s)",
 					   (long long)n, (long long)r->limit, r->name);
 		return;
 	}
@@ -114,8 +117,10 @@ static void commands(const struct policy__rule *r, const struct policy_event *ev
 		return;
 	if (m == CMD_UNPARSEABLE) {
 		out->verdict = POLICY_ASK;
-		out->reason = policy__text(d, "the command could not be taken apart to check it "
-					      "against policy %s", r->name);
+		out->reason = policy__text(d,
+					   "the command could not be taken apart to check it "
+					   "against policy %s",
+					   r->name);
 		return;
 	}
 	out->verdict = r->handler == H_DENY_COMMANDS ? POLICY_DENY : POLICY_ASK;

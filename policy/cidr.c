@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* Strict dotted quad: four decimal parts 0-255, no leading zeros. */
 static int parse_v4(const char *s, size_t len, uint8_t out[4])
@@ -70,8 +70,7 @@ int policy_addr_parse(const char *s, struct policy_addr *out)
 
 void policy__addr_text(const struct policy_addr *a, char *buf, size_t size)
 {
-	if (!inet_ntop(a->v4 ? AF_INET : AF_INET6, a->v4 ? a->a + 12 : a->a, buf,
-		       (socklen_t)size))
+	if (!inet_ntop(a->v4 ? AF_INET : AF_INET6, a->v4 ? a->a + 12 : a->a, buf, (socklen_t)size))
 		snprintf(buf, size, "?");
 }
 
@@ -143,7 +142,8 @@ int policy__cidr_parse(const char *s, size_t len, struct policy__cidr *out, char
 			return -EINVAL;
 		}
 		for (; i < len; i++) {
-			if (s[i] < '0' || s[i] > '9' || (i == alen + 1 && s[i] == '0' && len - i > 1)) {
+			if (s[i] < '0' || s[i] > '9' ||
+			    (i == alen + 1 && s[i] == '0' && len - i > 1)) {
 				snprintf(msg, msgsize, "bad prefix length (expected /0 to /%u)",
 					 max);
 				return -EINVAL;
@@ -161,7 +161,8 @@ int policy__cidr_parse(const char *s, size_t len, struct policy__cidr *out, char
 	memset(masked, 0, sizeof(masked));
 	memcpy(masked, out->a, out->bits / 8);
 	if (out->bits % 8)
-		masked[out->bits / 8] = out->a[out->bits / 8] & (uint8_t)(0xff << (8 - out->bits % 8));
+		masked[out->bits / 8] =
+			out->a[out->bits / 8] & (uint8_t)(0xff << (8 - out->bits % 8));
 	if (memcmp(masked, out->a, 16) != 0) {
 		char net[INET6_ADDRSTRLEN];
 		if (is4)
@@ -183,44 +184,49 @@ struct special {
 };
 
 #define V4(o1, o2, o3, o4, n)                                                                      \
-	{ .a = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, o1, o2, o3, o4 }, .bits = 96 + (n) }
-#define V6(n, ...) { .a = { __VA_ARGS__ }, .bits = (n) }
+	{                                                                                          \
+		.a = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, o1, o2, o3, o4}, .bits = 96 + (n)  \
+	}
+#define V6(n, ...)                                                                                 \
+	{                                                                                          \
+		.a = {__VA_ARGS__}, .bits = (n)                                                    \
+	}
 
 static const struct special specials[] = {
-	{ "this network (0.0.0.0/8)", V4(0, 0, 0, 0, 8), false },
-	{ "private (10.0.0.0/8)", V4(10, 0, 0, 0, 8), false },
-	{ "shared address space, CGNAT (100.64.0.0/10)", V4(100, 64, 0, 0, 10), false },
-	{ "loopback (127.0.0.0/8)", V4(127, 0, 0, 0, 8), false },
-	{ "link-local (169.254.0.0/16)", V4(169, 254, 0, 0, 16), false },
-	{ "private (172.16.0.0/12)", V4(172, 16, 0, 0, 12), false },
-	{ "IETF protocol assignments (192.0.0.0/24)", V4(192, 0, 0, 0, 24), false },
-	{ "documentation (192.0.2.0/24)", V4(192, 0, 2, 0, 24), false },
-	{ "AS112 (192.31.196.0/24)", V4(192, 31, 196, 0, 24), false },
-	{ "AMT (192.52.193.0/24)", V4(192, 52, 193, 0, 24), false },
-	{ "6to4 relay anycast (192.88.99.0/24)", V4(192, 88, 99, 0, 24), false },
-	{ "private (192.168.0.0/16)", V4(192, 168, 0, 0, 16), false },
-	{ "AS112 direct delegation (192.175.48.0/24)", V4(192, 175, 48, 0, 24), false },
-	{ "benchmarking (198.18.0.0/15)", V4(198, 18, 0, 0, 15), false },
-	{ "documentation (198.51.100.0/24)", V4(198, 51, 100, 0, 24), false },
-	{ "documentation (203.0.113.0/24)", V4(203, 0, 113, 0, 24), false },
-	{ "multicast (224.0.0.0/4)", V4(224, 0, 0, 0, 4), false },
-	{ "reserved (240.0.0.0/4)", V4(240, 0, 0, 0, 4), false },
-	{ "IPv4-mapped (::ffff:0:0/96)", V6(96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), true },
-	{ "unspecified, loopback or IPv4-compatible (::/96)", V6(96, 0), true },
-	{ "IPv4-IPv6 translation (64:ff9b::/96)", V6(96, 0, 0x64, 0xff, 0x9b), true },
-	{ "local-use IPv4-IPv6 translation, NAT64 (64:ff9b:1::/48)",
-	  V6(48, 0, 0x64, 0xff, 0x9b, 0, 1), true },
-	{ "discard-only (100::/64)", V6(64, 0x01, 0x00), true },
-	{ "Teredo (2001::/32)", V6(32, 0x20, 0x01, 0, 0), true },
-	{ "IETF protocol assignments (2001::/23)", V6(23, 0x20, 0x01, 0, 0), true },
-	{ "documentation (2001:db8::/32)", V6(32, 0x20, 0x01, 0x0d, 0xb8), true },
-	{ "6to4 (2002::/16)", V6(16, 0x20, 0x02), true },
-	{ "documentation (3fff::/20)", V6(20, 0x3f, 0xff), true },
-	{ "segment routing SIDs (5f00::/16)", V6(16, 0x5f, 0x00), true },
-	{ "unique local, ULA (fc00::/7)", V6(7, 0xfc), true },
-	{ "site-local, deprecated (fec0::/10)", V6(10, 0xfe, 0xc0), true },
-	{ "link-local (fe80::/10)", V6(10, 0xfe, 0x80), true },
-	{ "multicast (ff00::/8)", V6(8, 0xff), true },
+	{"this network (0.0.0.0/8)", V4(0, 0, 0, 0, 8), false},
+	{"private (10.0.0.0/8)", V4(10, 0, 0, 0, 8), false},
+	{"shared address space, CGNAT (100.64.0.0/10)", V4(100, 64, 0, 0, 10), false},
+	{"loopback (127.0.0.0/8)", V4(127, 0, 0, 0, 8), false},
+	{"link-local (169.254.0.0/16)", V4(169, 254, 0, 0, 16), false},
+	{"private (172.16.0.0/12)", V4(172, 16, 0, 0, 12), false},
+	{"IETF protocol assignments (192.0.0.0/24)", V4(192, 0, 0, 0, 24), false},
+	{"documentation (192.0.2.0/24)", V4(192, 0, 2, 0, 24), false},
+	{"AS112 (192.31.196.0/24)", V4(192, 31, 196, 0, 24), false},
+	{"AMT (192.52.193.0/24)", V4(192, 52, 193, 0, 24), false},
+	{"6to4 relay anycast (192.88.99.0/24)", V4(192, 88, 99, 0, 24), false},
+	{"private (192.168.0.0/16)", V4(192, 168, 0, 0, 16), false},
+	{"AS112 direct delegation (192.175.48.0/24)", V4(192, 175, 48, 0, 24), false},
+	{"benchmarking (198.18.0.0/15)", V4(198, 18, 0, 0, 15), false},
+	{"documentation (198.51.100.0/24)", V4(198, 51, 100, 0, 24), false},
+	{"documentation (203.0.113.0/24)", V4(203, 0, 113, 0, 24), false},
+	{"multicast (224.0.0.0/4)", V4(224, 0, 0, 0, 4), false},
+	{"reserved (240.0.0.0/4)", V4(240, 0, 0, 0, 4), false},
+	{"IPv4-mapped (::ffff:0:0/96)", V6(96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), true},
+	{"unspecified, loopback or IPv4-compatible (::/96)", V6(96, 0), true},
+	{"IPv4-IPv6 translation (64:ff9b::/96)", V6(96, 0, 0x64, 0xff, 0x9b), true},
+	{"local-use IPv4-IPv6 translation, NAT64 (64:ff9b:1::/48)",
+	 V6(48, 0, 0x64, 0xff, 0x9b, 0, 1), true},
+	{"discard-only (100::/64)", V6(64, 0x01, 0x00), true},
+	{"Teredo (2001::/32)", V6(32, 0x20, 0x01, 0, 0), true},
+	{"IETF protocol assignments (2001::/23)", V6(23, 0x20, 0x01, 0, 0), true},
+	{"documentation (2001:db8::/32)", V6(32, 0x20, 0x01, 0x0d, 0xb8), true},
+	{"6to4 (2002::/16)", V6(16, 0x20, 0x02), true},
+	{"documentation (3fff::/20)", V6(20, 0x3f, 0xff), true},
+	{"segment routing SIDs (5f00::/16)", V6(16, 0x5f, 0x00), true},
+	{"unique local, ULA (fc00::/7)", V6(7, 0xfc), true},
+	{"site-local, deprecated (fec0::/10)", V6(10, 0xfe, 0xc0), true},
+	{"link-local (fe80::/10)", V6(10, 0xfe, 0x80), true},
+	{"multicast (ff00::/8)", V6(8, 0xff), true},
 };
 
 const char *policy_addr_special(const struct policy_addr *a)

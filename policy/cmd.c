@@ -20,10 +20,10 @@
 
 #include "internal.h"
 
-#define ERR(...) (snprintf(msg, msgsize, __VA_ARGS__), -EINVAL)
+#define ERR(...)      (snprintf(msg, msgsize, __VA_ARGS__), -EINVAL)
 #define PAT_WORDS_MAX 32
-#define SEG_ARGS_MAX 1024
-#define DEPTH_MAX 4
+#define SEG_ARGS_MAX  1024
+#define DEPTH_MAX     4
 
 int policy__cmdpat_parse(struct policy__arena *a, const char *s, size_t len,
 			 struct policy__cmdpat *out, char *msg, size_t msgsize)
@@ -97,7 +97,8 @@ static bool has_option(const char *w, const char *const *argv, size_t argc)
 	if (w[1] == '-') { /* --long */
 		size_t wl = strlen(w);
 		for (size_t i = 1; i < argc; i++)
-			if (strncmp(argv[i], w, wl) == 0 && (argv[i][wl] == '\0' || argv[i][wl] == '='))
+			if (strncmp(argv[i], w, wl) == 0 &&
+			    (argv[i][wl] == '\0' || argv[i][wl] == '='))
 				return true;
 		return false;
 	}
@@ -127,8 +128,8 @@ static bool argv_matches(const struct policy__cmdpat *p, const char *const *argv
 				return false;
 			continue;
 		}
-		while (next < argc && ((argv[next][0] == '-' && argv[next][1]) ||
-				       !wmatch(w, argv[next])))
+		while (next < argc &&
+		       ((argv[next][0] == '-' && argv[next][1]) || !wmatch(w, argv[next])))
 			next++;
 		if (next == argc)
 			return false;
@@ -152,20 +153,22 @@ static const struct {
 	const char *name, *value_flags;
 	bool duration;
 } wrappers[] = {
-	{ "nohup", " ", false },
-	{ "setsid", " ", false },
-	{ "command", " ", false },
-	{ "builtin", " ", false },
-	{ "exec", " -a ", false },
-	{ "time", " -f -o --format --output ", false },
-	{ "nice", " -n --adjustment ", false },
-	{ "ionice", " -c -n -p --class --classdata --pid ", false },
-	{ "stdbuf", " -i -o -e --input --output --error ", false },
-	{ "timeout", " -s -k --signal --kill-after ", true },
-	{ "sudo", " -u -g -h -p -C -D -R -r -T -t -U --user --group --host --prompt --close-from "
-		  "--chdir --chroot --role --command-timeout --type --other-user ", false },
-	{ "doas", " -u -C ", false },
-	{ "env", " -u -C -S --unset --chdir --split-string ", false },
+	{"nohup", " ", false},
+	{"setsid", " ", false},
+	{"command", " ", false},
+	{"builtin", " ", false},
+	{"exec", " -a ", false},
+	{"time", " -f -o --format --output ", false},
+	{"nice", " -n --adjustment ", false},
+	{"ionice", " -c -n -p --class --classdata --pid ", false},
+	{"stdbuf", " -i -o -e --input --output --error ", false},
+	{"timeout", " -s -k --signal --kill-after ", true},
+	{"sudo",
+	 " -u -g -h -p -C -D -R -r -T -t -U --user --group --host --prompt --close-from "
+	 "--chdir --chroot --role --command-timeout --type --other-user ",
+	 false},
+	{"doas", " -u -C ", false},
+	{"env", " -u -C -S --unset --chdir --split-string ", false},
 };
 
 static bool is_assignment(const char *t)
@@ -222,7 +225,7 @@ static size_t real_start(const char *const *argv, size_t argc)
 
 static bool is_shell(const char *a)
 {
-	static const char *const shells[] = { "sh", "bash", "zsh", "dash", "ksh", "ash", "mksh" };
+	static const char *const shells[] = {"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh"};
 	const char *base = strrchr(a, '/');
 
 	base = base ? base + 1 : a;
@@ -307,7 +310,8 @@ static bool tokenise(const char *s, size_t len, char *buf, const char **argv, si
 					return false;
 			} else if (c == '"') {
 				while (i < len && s[i] != '"') {
-					if (s[i] == '\\' && i + 1 < len && strchr("\"\\$`", s[i + 1]))
+					if (s[i] == '\\' && i + 1 < len &&
+					    strchr("\"\\$`", s[i + 1]))
 						i++;
 					buf[o++] = s[i++];
 				}
@@ -370,8 +374,7 @@ static size_t subst_end(const char *s, size_t len, size_t i)
 
 /* Scans the bodies of $( ) and ` ` in s as commands of their own and blanks
  * them in out (a copy of s), so the outer command reads "x=  && y". */
-static void scan_substitutions(struct scan *sc, const char *s, size_t len, char *out,
-			       int depth)
+static void scan_substitutions(struct scan *sc, const char *s, size_t len, char *out, int depth)
 {
 	char q = 0;
 
@@ -452,10 +455,9 @@ static void scan_string(struct scan *sc, const char *s, size_t len, int depth)
 }
 
 enum policy__cmd_result policy__cmd_match_argv(const struct policy__cmdpat *pats, size_t n,
-					       const char *const *argv, size_t argc,
-					       size_t *which)
+					       const char *const *argv, size_t argc, size_t *which)
 {
-	struct scan sc = { .pats = pats, .n_pats = n };
+	struct scan sc = {.pats = pats, .n_pats = n};
 
 	if (argc == 0 || argc > POLICY_ARGV_MAX)
 		return argc ? CMD_UNPARSEABLE : CMD_NO_MATCH;
@@ -467,7 +469,7 @@ enum policy__cmd_result policy__cmd_match_argv(const struct policy__cmdpat *pats
 enum policy__cmd_result policy__cmd_match_string(const struct policy__cmdpat *pats, size_t n,
 						 const char *cmd, size_t *which)
 {
-	struct scan sc = { .pats = pats, .n_pats = n };
+	struct scan sc = {.pats = pats, .n_pats = n};
 
 	scan_string(&sc, cmd, strlen(cmd), 0);
 	*which = sc.which;

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
 #include "eval.h"
+#include "internal.h"
 
 const char *policy__text(struct policy_decision *d, const char *fmt, ...)
 {
@@ -54,7 +54,7 @@ static int pend(struct policy_decision *d, const struct policy__rule *r, enum po
 		d->pending_ = np;
 		d->cap_pending_ = nc;
 	}
-	d->pending_[d->n_pending_++] = (struct policy__pending){ r, lvl, v, arg };
+	d->pending_[d->n_pending_++] = (struct policy__pending){r, lvl, v, arg};
 	return 0;
 }
 
@@ -62,7 +62,7 @@ int policy__contribute(struct policy__ectx *x, const struct policy__rule *r, con
 		       enum policy_level lvl, enum policy_verdict v, const char *reason,
 		       bool has_update, int64_t arg, bool via_cidr)
 {
-	struct policy_why why = { name, lvl, reason };
+	struct policy_why why = {name, lvl, reason};
 	struct policy_decision *d = x->d;
 	struct policy__acc *acc = x->acc;
 
@@ -125,11 +125,10 @@ static int run_rules(struct policy__ectx *x, const struct policy_set *set, enum 
 static void add_list(struct cursor *cur, size_t *n, const uint32_t *idx, size_t cnt)
 {
 	if (cnt && *n < MAX_LISTS)
-		cur[(*n)++] = (struct cursor){ idx, cnt, 0 };
+		cur[(*n)++] = (struct cursor){idx, cnt, 0};
 }
 
-static int eval_level(struct policy__ectx *x, const struct policy_set *set,
-		      enum policy_level lvl)
+static int eval_level(struct policy__ectx *x, const struct policy_set *set, enum policy_level lvl)
 {
 	struct cursor cur[MAX_LISTS];
 	const struct policy__prep *p = x->prep;
@@ -159,8 +158,7 @@ static int eval_level(struct policy__ectx *x, const struct policy_set *set,
 	return run_rules(x, set, lvl, cur, n);
 }
 
-int policy__eval_rule(struct policy__ectx *x, const struct policy__rule *r,
-		      enum policy_level lvl)
+int policy__eval_rule(struct policy__ectx *x, const struct policy__rule *r, enum policy_level lvl)
 {
 	struct policy__bi_out bo;
 	bool via_cidr = false;
@@ -170,16 +168,17 @@ int policy__eval_rule(struct policy__ectx *x, const struct policy__rule *r,
 		policy__builtin_eval(r, lvl, x->ev, &x->s->st, x->d, &bo);
 		if (bo.verdict == POLICY_NONE && !bo.has_update)
 			return 0;
-		return policy__contribute(x, r, r->name, lvl, bo.verdict, bo.reason,
-					  bo.has_update, bo.arg, false);
+		return policy__contribute(x, r, r->name, lvl, bo.verdict, bo.reason, bo.has_update,
+					  bo.arg, false);
 	}
 	m = policy__rule_matches(x, r, &via_cidr);
 	if (m == MATCH_NO || !policy__conds_hold(r, &x->s->st))
 		return 0;
 	if (m == MATCH_UNSURE) /* a deny/ask command rule that could not check */
 		return policy__contribute(x, r, r->name, lvl, POLICY_ASK,
-					  policy__text(x->d, "the command could not be taken apart "
-							     "to check it against rule %s",
+					  policy__text(x->d,
+						       "the command could not be taken apart "
+						       "to check it against rule %s",
 						       r->name),
 					  false, 0, false);
 	return policy__contribute(x, r, r->name, lvl, r->decision, r->reason, r->n_upds > 0, 0,
@@ -192,7 +191,7 @@ static void set_engine(struct policy_decision *d, enum policy_verdict v, const c
 		       const char *reason)
 {
 	d->verdict = v;
-	d->why = (struct policy_why){ rule, POLICY_LEVEL_ENGINE, reason };
+	d->why = (struct policy_why){rule, POLICY_LEVEL_ENGINE, reason};
 }
 
 static int apply_one(struct policy_session *s, const struct policy__pending *p)
@@ -234,7 +233,7 @@ static int finish(struct policy_session *s, const struct policy_event *ev,
 	if (acc->denied) {
 		d->verdict = POLICY_DENY;
 		d->why = acc->deny_why;
-		d->n_asks = 0; /* nothing left to approve */
+		d->n_asks = 0;    /* nothing left to approve */
 		if (!acc->deny) { /* the engine's: nothing to apply */
 			d->n_pending_ = 0;
 			return 0;
@@ -262,8 +261,9 @@ static int finish(struct policy_session *s, const struct policy_event *ev,
 			d->n_pending_ = 0;
 			return 0;
 		}
-		set_engine(d, POLICY_ALLOW, "default", "no rule has an opinion; the default for "
-						      "this kind is allow");
+		set_engine(d, POLICY_ALLOW, "default",
+			   "no rule has an opinion; the default for "
+			   "this kind is allow");
 	}
 	e = apply_pending(s, d, POLICY_ALLOW, NULL);
 	return e < 0 ? state_failed(d, e) : 0;
@@ -280,11 +280,11 @@ static void refresh(struct policy_session *s)
 
 int policy_eval(struct policy_session *s, const struct policy_event *ev, struct policy_decision *d)
 {
-	static const enum policy_level order[] = { POLICY_LEVEL_SESSION, POLICY_LEVEL_SERVER,
-						   POLICY_LEVEL_AGENT };
+	static const enum policy_level order[] = {POLICY_LEVEL_SESSION, POLICY_LEVEL_SERVER,
+						  POLICY_LEVEL_AGENT};
 	struct policy__prep prep;
-	struct policy__acc acc = { 0 };
-	struct policy__ectx x = { s, ev, d, &prep, &acc };
+	struct policy__acc acc = {0};
+	struct policy__ectx x = {s, ev, d, &prep, &acc};
 	const char *why;
 	int e = 0;
 

@@ -46,8 +46,7 @@ const char *policy__prepare(const struct policy_event *ev, struct policy__prep *
 void policy__add_spend(struct policy__state *st, const struct policy_event *ev);
 /* MATCH_*; *via_cidr when the destination matched by CIDR only. */
 int policy__rule_matches(struct policy__ectx *x, const struct policy__rule *r, bool *via_cidr);
-int policy__eval_rule(struct policy__ectx *x, const struct policy__rule *r,
-		      enum policy_level lvl);
+int policy__eval_rule(struct policy__ectx *x, const struct policy__rule *r, enum policy_level lvl);
 /* Records a verdict; 1 for a deny (stop), <0 on ENOMEM. r is NULL for the
  * engine's own (which never carry updates). */
 int policy__contribute(struct policy__ectx *x, const struct policy__rule *r, const char *name,

@@ -19,8 +19,8 @@ static const char *prep_egress(const struct policy_event *ev, struct policy__pre
 
 	if (!ev->host || !ev->method)
 		return ev->host ? "the request has no method" : "the request has no host";
-	if (policy__host_canon(ev->host, strlen(ev->host), p->host, sizeof(p->host), &p->is_ip,
-			       msg, sizeof(msg)) < 0) {
+	if (policy__host_canon(ev->host, strlen(ev->host), p->host, sizeof(p->host), &p->is_ip, msg,
+			       sizeof(msg)) < 0) {
 		policy__quote(q, sizeof(q), ev->host, strlen(ev->host));
 		return policy__text(d, "host %s: %s", q, msg);
 	}
@@ -46,8 +46,15 @@ static const char *prep_egress(const struct policy_event *ev, struct policy__pre
 		char a[POLICY_HOST_MAX + 64];
 		bool ip;
 		if (policy__host_canon(ev->addr, strlen(ev->addr), a, sizeof(a), &ip, msg,
-				       sizeof(msg)) < 0 || !ip || policy_addr_parse(a, &p->addr) < 0)
+				       sizeof(msg)) < 0 ||
+		    !ip || policy_addr_parse(a, &p->addr) < 0)
 			return "the resolved address is not an IP address in canonical form";
+		if (p->is_ip) {
+			struct policy_addr h;
+			if (policy_addr_parse(p->host, &h) < 0 || memcmp(h.a, p->addr.a, 16) != 0)
+				return "the resolved address differs from the IP address in the "
+				       "host";
+		}
 		p->has_addr = true;
 	} else if (p->is_ip) {
 		p->has_addr = policy_addr_parse(p->host, &p->addr) == 0;
@@ -101,8 +108,7 @@ void policy__add_spend(struct policy__state *st, const struct policy_event *ev)
 
 /* ---- does a rule match? ---- */
 
-static bool dest_matches(const struct policy__rule *r, const struct policy__prep *p,
-			 bool *via_cidr)
+static bool dest_matches(const struct policy__rule *r, const struct policy__prep *p, bool *via_cidr)
 {
 	if (r->n_hosts == 0 && r->n_cidrs == 0)
 		return true;
@@ -124,7 +130,8 @@ static bool method_matches(const struct policy__rule *r, const struct policy__pr
 	if (p->mbit != M_OTHER)
 		return (r->methods & p->mbit) != 0;
 	for (size_t i = 0; i < r->n_xmethods; i++)
-		if (strlen(r->xmethods[i]) == p->mlen && memcmp(r->xmethods[i], p->method, p->mlen) == 0)
+		if (strlen(r->xmethods[i]) == p->mlen &&
+		    memcmp(r->xmethods[i], p->method, p->mlen) == 0)
 			return true;
 	return false;
 }
@@ -250,9 +257,10 @@ static void secrets_checks(struct policy__ectx *x)
 			policy__quote(q, sizeof(q), name ? name : "", name ? strlen(name) : 0);
 			policy__contribute(x, NULL, "secret-not-bound", POLICY_LEVEL_ENGINE,
 					   POLICY_DENY,
-					   policy__text(x->d, !s ? "the request carries a placeholder "
-								   "for secret %s, which no policy "
-								   "defines"
+					   policy__text(x->d,
+							!s ? "the request carries a placeholder "
+							     "for secret %s, which no policy "
+							     "defines"
 							   : "secret %s is not bound to %s%s",
 							q, p->host, tls ? "" : " over plain http"),
 					   false, 0, false);
@@ -268,8 +276,9 @@ static void secrets_checks(struct policy__ectx *x)
 				continue;
 			policy__contribute(x, NULL, policy__text(x->d, "secret.%s", s->name),
 					   (enum policy_level)l, POLICY_ASK,
-					   policy__text(x->d, "requests to %s carry secret %s, which "
-							      "requires approval",
+					   policy__text(x->d,
+							"requests to %s carry secret %s, which "
+							"requires approval",
 							p->host, s->name),
 					   false, 0, false);
 		}
@@ -286,8 +295,9 @@ void policy__engine_checks(struct policy__ectx *x)
 		policy__addr_text(&p->addr, ip, sizeof(ip));
 		policy__contribute(x, NULL, "special-purpose-address", POLICY_LEVEL_ENGINE,
 				   POLICY_DENY,
-				   policy__text(x->d, "%s is in a special-purpose range: %s; only "
-						      "a CIDR rule can allow it",
+				   policy__text(x->d,
+						"%s is in a special-purpose range: %s; only "
+						"a CIDR rule can allow it",
 						ip, special),
 				   false, 0, false);
 		return;

@@ -15,8 +15,8 @@
 
 #include "internal.h"
 
-#define ERR(...) (snprintf(msg, msgsize, __VA_ARGS__), -EINVAL)
-#define GLOB_MAX 1024
+#define ERR(...)      (snprintf(msg, msgsize, __VA_ARGS__), -EINVAL)
+#define GLOB_MAX      1024
 #define GLOB_SEGS_MAX 128
 
 static int hexval(char c)
@@ -45,8 +45,8 @@ static const char HEX[] = "0123456789ABCDEF";
 
 /* Normalises s into out; glob says '*' is special and '?', '#' refused.
  * Checks dot-segments on the result. */
-static int normalise(const char *s, size_t len, bool glob, char *out, size_t size,
-		     size_t *outlen, char *msg, size_t msgsize)
+static int normalise(const char *s, size_t len, bool glob, char *out, size_t size, size_t *outlen,
+		     char *msg, size_t msgsize)
 {
 	size_t o = 0, seg = 0;
 
@@ -96,7 +96,8 @@ static int normalise(const char *s, size_t len, bool glob, char *out, size_t siz
 				size_t sl = o - seg;
 				if ((sl == 1 && out[seg] == '.') ||
 				    (sl == 2 && out[seg] == '.' && out[seg + 1] == '.'))
-					return ERR("'.' and '..' segments are not allowed in a path");
+					return ERR(
+						"'.' and '..' segments are not allowed in a path");
 			}
 			if (c == '/')
 				seg = o;
@@ -115,8 +116,8 @@ int policy__path_norm(const char *path, size_t len, char *out, size_t size, size
 	return normalise(path, len, false, out, size, outlen, msg, msgsize);
 }
 
-int policy__glob_parse(struct policy__arena *a, const char *s, size_t len,
-		       struct policy__glob *out, char *msg, size_t msgsize)
+int policy__glob_parse(struct policy__arena *a, const char *s, size_t len, struct policy__glob *out,
+		       char *msg, size_t msgsize)
 {
 	char buf[3 * GLOB_MAX + 4];
 	size_t n, nseg = 0, start;

@@ -47,8 +47,7 @@ static bool numeric_label(const char *s, size_t len)
 	return len > 0;
 }
 
-static int canon_v6(const char *s, size_t len, char *out, size_t size, char *msg,
-		    size_t msgsize)
+static int canon_v6(const char *s, size_t len, char *out, size_t size, char *msg, size_t msgsize)
 {
 	char buf[INET6_ADDRSTRLEN + 1];
 	uint8_t a[16];
@@ -76,10 +75,11 @@ static int check_labels(const char *out, size_t len, bool *has_xn, char *msg, si
 		size_t l;
 		if (i < len && out[i] != '.') {
 			if (!is_ldh(out[i]))
-				return ERR("%s host names may contain only letters, digits, '-' and "
-					   "'_' (found 0x%02x)",
-					   out[i] == ' ' ? "no spaces:" : "bad character:",
-					   (unsigned char)out[i]);
+				return ERR(
+					"%s host names may contain only letters, digits, '-' and "
+					"'_' (found 0x%02x)",
+					out[i] == ' ' ? "no spaces:" : "bad character:",
+					(unsigned char)out[i]);
 			continue;
 		}
 		l = i - start;
@@ -109,7 +109,8 @@ static int idna(const char *name, size_t len, char *out, size_t size, size_t *ou
 		return ERR("host name is too long");
 	memcpy(in, name, len);
 	in[len] = '\0';
-	r = idn2_lookup_u8((const uint8_t *)in, (uint8_t **)&res, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	r = idn2_lookup_u8((const uint8_t *)in, (uint8_t **)&res,
+			   IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
 	if (r != IDN2_OK) {
 		free(res);
 		return ERR("not a valid internationalised name: %s", idn2_strerror(r));
@@ -125,8 +126,8 @@ static int idna(const char *name, size_t len, char *out, size_t size, size_t *ou
 	return 0;
 }
 
-int policy__host_canon(const char *host, size_t len, char *out, size_t size, bool *is_ip,
-		       char *msg, size_t msgsize)
+int policy__host_canon(const char *host, size_t len, char *out, size_t size, bool *is_ip, char *msg,
+		       size_t msgsize)
 {
 	bool ascii = true, has_xn, idna_done = false;
 	const char *last;

@@ -120,7 +120,7 @@ static int file_hosts(struct policy_set *s, const struct policy__rule *r, struct
 		e = list_add(&s->arena, &s->egress_any, s->n_rules, r->index);
 	for (size_t h = 0; e == 0 && h < r->n_hosts; h++) {
 		const struct policy__hostpat *hp = &r->hosts[h];
-		struct pair p = { hp->name, hp->len, policy__hash(hp->name, hp->len), r->index };
+		struct pair p = {hp->name, hp->len, policy__hash(hp->name, hp->len), r->index};
 		if (hp->any)
 			e = list_add(&s->arena, &s->egress_any, s->n_rules, r->index);
 		else if (hp->wildcard)

@@ -56,8 +56,8 @@ bool policy__hostpat_match(const struct policy__hostpat *p, const char *host, si
 			   bool is_ip);
 /* policy_host_canon without the libidn2 slow path's allocation for ASCII
  * input; *is_ip says whether out is an IP literal. msg on -EINVAL. */
-int policy__host_canon(const char *host, size_t len, char *out, size_t size, bool *is_ip,
-		       char *msg, size_t msgsize);
+int policy__host_canon(const char *host, size_t len, char *out, size_t size, bool *is_ip, char *msg,
+		       size_t msgsize);
 
 struct policy__cidr {
 	uint8_t a[16]; /* masked; IPv4 as ::ffff:a.b.c.d */
@@ -74,14 +74,14 @@ bool policy__looks_cidr(const char *s, size_t len);
 
 enum policy__seg_kind { SEG_LIT, SEG_STAR, SEG_DSTAR };
 struct policy__glob {
-	const char *text; /* as written, for messages */
+	const char *text;  /* as written, for messages */
 	const char **segs; /* each segment's pattern (may contain '*'), normalised */
 	uint16_t *seg_len;
 	uint8_t *seg_kind; /* enum policy__seg_kind */
 	size_t n_segs;
 };
-int policy__glob_parse(struct policy__arena *a, const char *s, size_t len,
-		       struct policy__glob *out, char *msg, size_t msgsize);
+int policy__glob_parse(struct policy__arena *a, const char *s, size_t len, struct policy__glob *out,
+		       char *msg, size_t msgsize);
 /* path must be normalised (policy__path_norm). */
 bool policy__glob_match(const struct policy__glob *g, const char *path, size_t len);
 /* Normalises a request path into out (size >= len + 1): drops the query and
@@ -105,19 +105,18 @@ enum policy__cmd_result { CMD_NO_MATCH = 0, CMD_MATCH = 1, CMD_UNPARSEABLE = 2 }
  * $( ) / backticks, through wrappers such as sudo/env/timeout and sh -c) is
  * tried. *which is the index of the first pattern that matched. */
 enum policy__cmd_result policy__cmd_match_argv(const struct policy__cmdpat *pats, size_t n,
-					       const char *const *argv, size_t argc,
-					       size_t *which);
+					       const char *const *argv, size_t argc, size_t *which);
 enum policy__cmd_result policy__cmd_match_string(const struct policy__cmdpat *pats, size_t n,
 						 const char *cmd, size_t *which);
 
 /* ---- compiled rules ---- */
 
 enum policy__handler {
-	H_NONE = 0,	     /* a rule from rules: or the egress shorthand */
-	H_COST_BUDGET,	     /* omnigent.policies.builtins.cost.cost_budget */
-	H_MAX_TOOL_CALLS,    /* ...safety.max_tool_calls_per_session */
-	H_DENY_COMMANDS,     /* ...safety.deny_commands */
-	H_ASK_COMMANDS,	     /* ...safety.ask_commands */
+	H_NONE = 0,       /* a rule from rules: or the egress shorthand */
+	H_COST_BUDGET,    /* omnigent.policies.builtins.cost.cost_budget */
+	H_MAX_TOOL_CALLS, /* ...safety.max_tool_calls_per_session */
+	H_DENY_COMMANDS,  /* ...safety.deny_commands */
+	H_ASK_COMMANDS,   /* ...safety.ask_commands */
 };
 
 enum policy__cmp { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE };
@@ -136,25 +135,25 @@ struct policy__update {
 	int64_t n;
 };
 
-#define M_GET (1u << 0)
-#define M_HEAD (1u << 1)
-#define M_POST (1u << 2)
-#define M_PUT (1u << 3)
-#define M_PATCH (1u << 4)
-#define M_DELETE (1u << 5)
+#define M_GET     (1u << 0)
+#define M_HEAD    (1u << 1)
+#define M_POST    (1u << 2)
+#define M_PUT     (1u << 3)
+#define M_PATCH   (1u << 4)
+#define M_DELETE  (1u << 5)
 #define M_OPTIONS (1u << 6)
 #define M_CONNECT (1u << 7)
-#define M_TRACE (1u << 8)
-#define M_OTHER (1u << 9) /* see xmethods */
-#define M_ANY 0xffffffffu
+#define M_TRACE   (1u << 8)
+#define M_OTHER   (1u << 9) /* see xmethods */
+#define M_ANY     0xffffffffu
 uint32_t policy__method_bit(const char *m, size_t len); /* M_OTHER if not a known one */
 
-#define SCHEME_HTTP 1u
+#define SCHEME_HTTP  1u
 #define SCHEME_HTTPS 2u
 
 struct policy__budget {
-	int64_t max;	       /* micro-USD */
-	int64_t *thresholds;   /* ascending, each < max */
+	int64_t max;         /* micro-USD */
+	int64_t *thresholds; /* ascending, each < max */
 	size_t n_thresholds;
 };
 
@@ -214,8 +213,8 @@ struct policy_secret {
 };
 
 /* The first of s's bindings whose hosts match host, or NULL (secrets.c). */
-const struct policy__inject *policy__secret_binding(const struct policy_secret *s,
-						    const char *host, size_t hlen, bool is_ip);
+const struct policy__inject *policy__secret_binding(const struct policy_secret *s, const char *host,
+						    size_t hlen, bool is_ip);
 
 /* ---- a compiled set ---- */
 
@@ -229,7 +228,7 @@ struct policy__hslot {
 };
 struct policy__hmap {
 	struct policy__hslot *slots; /* open addressing; key NULL = empty */
-	size_t mask;		     /* capacity - 1, capacity a power of two */
+	size_t mask;                 /* capacity - 1, capacity a power of two */
 };
 const struct policy__hslot *policy__hmap_get(const struct policy__hmap *m, const char *key,
 					     size_t len, uint64_t hash);
@@ -245,10 +244,10 @@ struct policy_set {
 	const char *name;
 	struct policy__rule *rules;
 	size_t n_rules;
-	struct policy__list by_kind[4]; /* non-egress rules, by policy_kind */
-	struct policy__list any_kind;	/* built-ins that see every kind */
+	struct policy__list by_kind[4];  /* non-egress rules, by policy_kind */
+	struct policy__list any_kind;    /* built-ins that see every kind */
 	struct policy__hmap exact, wild; /* egress rules by host, by "*." suffix */
-	struct policy__list egress_any;	 /* egress rules for any host */
+	struct policy__list egress_any;  /* egress rules for any host */
 	struct policy__list egress_cidr; /* egress rules with CIDRs */
 	struct policy_secret *secrets;
 	size_t n_secrets;
@@ -305,7 +304,7 @@ struct policy__pending {
 	const struct policy__rule *rule;
 	enum policy_level level;
 	enum policy_verdict v; /* the rule's own verdict on the event */
-	int64_t arg; /* a built-in's own update (e.g. the threshold approved) */
+	int64_t arg;           /* a built-in's own update (e.g. the threshold approved) */
 };
 
 /* Copies text into d's own buffer; returns a stable pointer (or a fixed

@@ -91,8 +91,8 @@ int policy__want_str(struct lctx *c, const struct policy__ynode *n, const char *
 
 int policy__want_bool(struct lctx *c, const struct policy__ynode *n, const char *what, bool *out)
 {
-	static const char *const yes[] = { "true", "True", "TRUE" };
-	static const char *const no[] = { "false", "False", "FALSE" };
+	static const char *const yes[] = {"true", "True", "TRUE"};
+	static const char *const no[] = {"false", "False", "FALSE"};
 	char q[POLICY_QUOTE_MAX];
 
 	if (n->type == Y_SCALAR && n->plain)
@@ -136,8 +136,7 @@ bad:
 		    n->plain ? "" : " (a quoted string)");
 }
 
-int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *what,
-		     int64_t *out)
+int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *what, int64_t *out)
 {
 	char q[POLICY_QUOTE_MAX];
 	int r;
@@ -147,8 +146,10 @@ int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *
 			return LERR(c, n, "%s: expected an amount in USD such as 5.00, not %s",
 				    what, policy__y_kind(n));
 		policy__quote(q, sizeof(q), n->val, n->len);
-		return LERR(c, n, "%s: expected an amount in USD such as 5.00, not %s (a quoted "
-			    "string)", what, q);
+		return LERR(c, n,
+			    "%s: expected an amount in USD such as 5.00, not %s (a quoted "
+			    "string)",
+			    what, q);
 	}
 	r = policy__parse_usd(n->val, n->len, out);
 	if (r == -ERANGE)
@@ -156,8 +157,10 @@ int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *
 			    n->val);
 	if (r < 0) {
 		policy__quote(q, sizeof(q), n->val, n->len);
-		return LERR(c, n, "%s: %s is not an amount in USD (expected e.g. 5 or 2.50; no "
-			    "sign, at most 6 decimals)", what, q);
+		return LERR(c, n,
+			    "%s: %s is not an amount in USD (expected e.g. 5 or 2.50; no "
+			    "sign, at most 6 decimals)",
+			    what, q);
 	}
 	return 0;
 }
@@ -171,11 +174,15 @@ int policy__want_state_name(struct lctx *c, const struct policy__ynode *n, const
 		return r;
 	policy__quote(q, sizeof(q), n->val, n->len);
 	if (!policy__name_valid(n->val, n->len))
-		return LERR(c, n, "%s: %s is not a name (letters, digits, _ . -, starting with a "
-			    "letter or _, at most %d bytes)", what, q, POLICY_NAME_MAX);
+		return LERR(c, n,
+			    "%s: %s is not a name (letters, digits, _ . -, starting with a "
+			    "letter or _, at most %d bytes)",
+			    what, q, POLICY_NAME_MAX);
 	if (n->val[0] == '_' || policy__y_is(n, "spend"))
-		return LERR(c, n, "%s: %s is reserved for the engine (names starting with _, and "
-			    "spend)", what, q);
+		return LERR(c, n,
+			    "%s: %s is reserved for the engine (names starting with _, and "
+			    "spend)",
+			    what, q);
 	return 0;
 }
 
@@ -215,8 +222,9 @@ static int names_add(struct lctx *c, uint32_t idx, const struct policy__ynode *n
 			return 0;
 		}
 		if (strcmp(c->rules[r].name, name) == 0)
-			return LERR(c, node, "duplicate rule name \"%s\" (first defined at line %u)",
-				    name, c->rule_nodes[r]->line);
+			return LERR(c, node,
+				    "duplicate rule name \"%s\" (first defined at line %u)", name,
+				    c->rule_nodes[r]->line);
 	}
 }
 
@@ -259,15 +267,17 @@ int policy__new_rule(struct lctx *c, const struct policy__ynode *node, const cha
 
 static int load_root(struct lctx *c, const struct policy__ynode *root)
 {
-	static const char *const keys[] = { "egress", "rules", "secrets", "policies" };
+	static const char *const keys[] = {"egress", "rules", "secrets", "policies"};
 	const struct policy__ynode *v[4];
 	int r;
 
 	if (!root)
 		return 0; /* an empty policy has no opinion on anything */
 	if (root->type != Y_MAP)
-		return LERR(c, root, "a policy is a mapping with the keys egress, rules, secrets "
-			    "and policies, not %s", policy__y_kind(root));
+		return LERR(c, root,
+			    "a policy is a mapping with the keys egress, rules, secrets "
+			    "and policies, not %s",
+			    policy__y_kind(root));
 	r = policy__fields(c, root, "policy", keys, 4, v);
 	if (r == 0 && v[0])
 		r = policy__load_egress(c, v[0]);
@@ -308,10 +318,10 @@ size_t policy_set_rule_count(const struct policy_set *s)
 int policy_set_load_buffer(const char *name, const char *buf, size_t len, struct policy_set **out,
 			   ombx_err *err)
 {
-	struct policy__arena tree = { 0 };
+	struct policy__arena tree = {0};
 	struct policy__ynode *root = NULL;
 	struct policy_set *s;
-	struct lctx c = { .name = name ? name : "<policy>", .err = err };
+	struct lctx c = {.name = name ? name : "<policy>", .err = err};
 	int r;
 
 	*out = NULL;

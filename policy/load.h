@@ -38,13 +38,11 @@ int policy__want_list(struct lctx *c, const struct policy__ynode *n, const char 
 		      const struct policy__ynode *const **items, size_t *count,
 		      const struct policy__ynode **one);
 /* A non-empty scalar without NUL bytes, at most max bytes. */
-int policy__want_str(struct lctx *c, const struct policy__ynode *n, const char *what,
-		     size_t max);
+int policy__want_str(struct lctx *c, const struct policy__ynode *n, const char *what, size_t max);
 int policy__want_bool(struct lctx *c, const struct policy__ynode *n, const char *what, bool *out);
 int policy__want_int(struct lctx *c, const struct policy__ynode *n, const char *what, int64_t min,
 		     int64_t max, int64_t *out);
-int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *what,
-		     int64_t *out);
+int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *what, int64_t *out);
 /* A name (policy__name_valid) not reserved for the engine ("spend", "_..."). */
 int policy__want_state_name(struct lctx *c, const struct policy__ynode *n, const char *what);
 

@@ -37,8 +37,10 @@ int policy__load_methods(struct lctx *c, const struct policy__ynode *n, const ch
 		if (i == start)
 			return LERR(c, n, "methods: empty method name (write e.g. GET,HEAD or *)");
 		for (size_t k = start; k < i; k++)
-			if (!((text[k] >= 'A' && text[k] <= 'Z') || text[k] == '-' || text[k] == '_'))
-				return LERR(c, n, "methods: \"%.*s\" is not an HTTP method (upper "
+			if (!((text[k] >= 'A' && text[k] <= 'Z') || text[k] == '-' ||
+			      text[k] == '_'))
+				return LERR(c, n,
+					    "methods: \"%.*s\" is not an HTTP method (upper "
 					    "case, e.g. GET or POST; * for any)",
 					    (int)(i - start > 40 ? 40 : i - start), text + start);
 		bit = policy__method_bit(text + start, i - start);
@@ -126,7 +128,8 @@ static int entry(struct lctx *c, const struct policy__ynode *n, enum policy_verd
 	for (dest = sp; dest && (*dest == ' ' || *dest == '\t'); dest++)
 		;
 	if (!sp || sp == s || !*dest || strpbrk(dest, " \t"))
-		return LERR(c, n, "egress.%s: expected \"METHODS host/path-glob\" or \"METHODS "
+		return LERR(c, n,
+			    "egress.%s: expected \"METHODS host/path-glob\" or \"METHODS "
 			    "CIDR\", e.g. \"GET,HEAD api.github.com/**\" or \"* 10.0.0.0/8\"",
 			    vname);
 	mlen = (size_t)(sp - s);
@@ -138,8 +141,8 @@ static int entry(struct lctx *c, const struct policy__ynode *n, enum policy_verd
 	r->on = POLICY_EGRESS;
 	r->decision = v;
 	policy__quote(q, sizeof(q), s, n->len);
-	r->reason = policy__strndup(c->a, msg, (size_t)snprintf(msg, sizeof(msg), "egress.%s %s",
-								 vname, q));
+	r->reason = policy__strndup(c->a, msg,
+				    (size_t)snprintf(msg, sizeof(msg), "egress.%s %s", vname, q));
 	if (!r->reason)
 		return policy__oom(c);
 	e = policy__load_methods(c, n, s, mlen, r);
@@ -159,8 +162,8 @@ static int entry(struct lctx *c, const struct policy__ynode *n, enum policy_verd
 
 int policy__load_egress(struct lctx *c, const struct policy__ynode *n)
 {
-	static const char *const keys[] = { "allow", "ask", "deny" };
-	static const enum policy_verdict verdicts[] = { POLICY_ALLOW, POLICY_ASK, POLICY_DENY };
+	static const char *const keys[] = {"allow", "ask", "deny"};
+	static const enum policy_verdict verdicts[] = {POLICY_ALLOW, POLICY_ASK, POLICY_DENY};
 	const struct policy__ynode *v[3];
 	int e;
 

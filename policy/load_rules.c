@@ -74,7 +74,7 @@ static int one_host(struct lctx *c, const struct policy__ynode *n, const char *w
 int policy__load_hosts(struct lctx *c, const struct policy__ynode *n, const char *what,
 		       struct policy__hostpat **out, size_t *count, bool allow_any)
 {
-	struct policy__rule tmp = { 0 };
+	struct policy__rule tmp = {0};
 	int e = each(c, n, what, &tmp, alloc_hosts, one_host);
 
 	for (size_t i = 0; e == 0 && i < tmp.n_hosts; i++)
@@ -126,11 +126,13 @@ static int one_tool(struct lctx *c, const struct policy__ynode *n, const char *w
 {
 	for (size_t k = 0; k < n->len; k++) {
 		char ch = n->val[k];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      strchr("_.:-*", ch)) || n->len > 128)
-			return LERR(c, n, "%s: \"%.*s\" is not a tool name (letters, digits, _ . : - "
-				    "and * globs, at most 128)", what, (int)(n->len > 60 ? 60 : n->len),
-				    n->val);
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr("_.:-*", ch)) ||
+		    n->len > 128)
+			return LERR(c, n,
+				    "%s: \"%.*s\" is not a tool name (letters, digits, _ . : - "
+				    "and * globs, at most 128)",
+				    what, (int)(n->len > 60 ? 60 : n->len), n->val);
 	}
 	r->tools[i] = policy__strndup(c->a, n->val, n->len);
 	return r->tools[i] ? 0 : policy__oom(c);
@@ -139,7 +141,7 @@ static int one_tool(struct lctx *c, const struct policy__ynode *n, const char *w
 static int one_method(struct lctx *c, const struct policy__ynode *n, const char *what,
 		      struct policy__rule *r, size_t i)
 {
-	struct policy__rule tmp = { 0 };
+	struct policy__rule tmp = {0};
 	const char **x;
 	int e;
 
@@ -194,14 +196,14 @@ static const struct {
 	int (*alloc)(struct lctx *, struct policy__rule *, size_t);
 	list_fn fn;
 } match_keys[] = {
-	{ "hosts", 1u << POLICY_EGRESS, alloc_hosts, one_host },
-	{ "cidrs", 1u << POLICY_EGRESS, alloc_cidrs, one_cidr },
-	{ "methods", 1u << POLICY_EGRESS, NULL, one_method },
-	{ "paths", 1u << POLICY_EGRESS, alloc_paths, one_path },
-	{ "ports", 1u << POLICY_EGRESS, alloc_ports, one_port },
-	{ "schemes", 1u << POLICY_EGRESS, NULL, one_scheme },
-	{ "tools", 1u << POLICY_TOOL_CALL, alloc_tools, one_tool },
-	{ "commands", 1u << POLICY_EXEC | 1u << POLICY_TOOL_CALL, alloc_cmds, one_cmd },
+	{"hosts", 1u << POLICY_EGRESS, alloc_hosts, one_host},
+	{"cidrs", 1u << POLICY_EGRESS, alloc_cidrs, one_cidr},
+	{"methods", 1u << POLICY_EGRESS, NULL, one_method},
+	{"paths", 1u << POLICY_EGRESS, alloc_paths, one_path},
+	{"ports", 1u << POLICY_EGRESS, alloc_ports, one_port},
+	{"schemes", 1u << POLICY_EGRESS, NULL, one_scheme},
+	{"tools", 1u << POLICY_TOOL_CALL, alloc_tools, one_tool},
+	{"commands", 1u << POLICY_EXEC | 1u << POLICY_TOOL_CALL, alloc_cmds, one_cmd},
 };
 #define N_MATCH (sizeof(match_keys) / sizeof(match_keys[0]))
 
@@ -234,8 +236,8 @@ static int load_match(struct lctx *c, const struct policy__ynode *n, struct poli
 static const struct {
 	const char *op;
 	enum policy__cmp cmp;
-} ops[] = { { "<=", CMP_LE }, { ">=", CMP_GE }, { "==", CMP_EQ },
-	    { "!=", CMP_NE }, { "<", CMP_LT },	{ ">", CMP_GT } };
+} ops[] = {{"<=", CMP_LE}, {">=", CMP_GE}, {"==", CMP_EQ},
+	   {"!=", CMP_NE}, {"<", CMP_LT},  {">", CMP_GT}};
 
 static bool name_char(char ch)
 {
@@ -256,14 +258,17 @@ static int cond_value(struct lctx *c, const struct policy__ynode *n, const char 
 		if (len && p[0] == '$')
 			p++, len--;
 		if (policy__parse_usd(p, len, &cd->value) < 0)
-			return LERR(c, n, "if: spend is compared with an amount in USD, e.g. "
+			return LERR(c, n,
+				    "if: spend is compared with an amount in USD, e.g. "
 				    "\"spend >= 2.50\"");
 		return 0;
 	}
 	errno = 0;
 	v = strtoll(p, &end, 10);
-	if (len == 0 || end != p + len || errno == ERANGE || !(*p == '-' || (*p >= '0' && *p <= '9')))
-		return LERR(c, n, "if: a counter is compared with a whole number, e.g. "
+	if (len == 0 || end != p + len || errno == ERANGE ||
+	    !(*p == '-' || (*p >= '0' && *p <= '9')))
+		return LERR(c, n,
+			    "if: a counter is compared with a whole number, e.g. "
 			    "\"pushes >= 3\"");
 	cd->value = v;
 	return 0;
@@ -289,7 +294,8 @@ static int parse_cond(struct lctx *c, const struct policy__ynode *n, struct poli
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (!policy__name_valid(name, nlen) || name[0] == '_')
-		return LERR(c, n, "if: expected FLAG, \"not FLAG\", \"COUNTER OP NUMBER\" or "
+		return LERR(c, n,
+			    "if: expected FLAG, \"not FLAG\", \"COUNTER OP NUMBER\" or "
 			    "\"spend OP USD\" (OP one of < <= > >= == !=)");
 	cd->name = policy__strndup(c->a, name, nlen);
 	if (!cd->name)
@@ -297,7 +303,8 @@ static int parse_cond(struct lctx *c, const struct policy__ynode *n, struct poli
 	cd->hash = policy__hash(name, nlen);
 	if (*p == '\0') {
 		if (nlen == 5 && memcmp(name, "spend", 5) == 0)
-			return LERR(c, n, "if: spend is compared with an amount, e.g. "
+			return LERR(c, n,
+				    "if: spend is compared with an amount, e.g. "
 				    "\"spend >= 2.50\"");
 		return 0;
 	}
@@ -324,8 +331,8 @@ static int one_cond(struct lctx *c, const struct policy__ynode *n, const char *w
 
 /* ---- state updates ---- */
 
-static int add_update(struct lctx *c, struct policy__rule *r, const struct policy__ynode *n,
-		      int op, int64_t amount)
+static int add_update(struct lctx *c, struct policy__rule *r, const struct policy__ynode *n, int op,
+		      int64_t amount)
 {
 	struct policy__update *u = &r->upds[r->n_upds++];
 
@@ -340,9 +347,9 @@ static int load_updates(struct lctx *c, struct policy__rule *r, const struct pol
 			const struct policy__ynode *unset, const struct policy__ynode *incr)
 {
 	const struct policy__ynode *const *items[2], *one[2];
-	size_t count[2] = { 0, 0 }, total;
-	const struct policy__ynode *lists[2] = { set, unset };
-	static const char *const what[2] = { "set", "unset" };
+	size_t count[2] = {0, 0}, total;
+	const struct policy__ynode *lists[2] = {set, unset};
+	static const char *const what[2] = {"set", "unset"};
 	int e = 0;
 
 	for (int k = 0; e == 0 && k < 2; k++)
@@ -380,10 +387,10 @@ static int load_updates(struct lctx *c, struct policy__rule *r, const struct pol
 
 enum { K_NAME, K_ON, K_MATCH, K_IF, K_DECISION, K_REASON, K_SET, K_UNSET, K_INCR, K_N };
 
-static int rule_head(struct lctx *c, const struct policy__ynode *n,
-		     const struct policy__ynode **v, struct policy__rule **out)
+static int rule_head(struct lctx *c, const struct policy__ynode *n, const struct policy__ynode **v,
+		     struct policy__rule **out)
 {
-	static const char *const kinds[] = { "egress", "exec", "tool_call", "usage" };
+	static const char *const kinds[] = {"egress", "exec", "tool_call", "usage"};
 	char q[POLICY_QUOTE_MAX];
 	int e;
 
@@ -394,8 +401,10 @@ static int rule_head(struct lctx *c, const struct policy__ynode *n,
 		return e;
 	if (!policy__name_valid(v[K_NAME]->val, v[K_NAME]->len)) {
 		policy__quote(q, sizeof(q), v[K_NAME]->val, v[K_NAME]->len);
-		return LERR(c, v[K_NAME], "name: %s is not a rule name (letters, digits, _ . -, "
-			    "starting with a letter or _, at most %d bytes)", q, POLICY_NAME_MAX);
+		return LERR(c, v[K_NAME],
+			    "name: %s is not a rule name (letters, digits, _ . -, "
+			    "starting with a letter or _, at most %d bytes)",
+			    q, POLICY_NAME_MAX);
 	}
 	if (!v[K_ON])
 		return LERR(c, n, "rule %s: missing key \"on\" (egress, exec, tool_call or usage)",
@@ -413,8 +422,8 @@ static int rule_head(struct lctx *c, const struct policy__ynode *n,
 
 static int load_rule(struct lctx *c, const struct policy__ynode *n)
 {
-	static const char *const keys[K_N] = { "name",	 "on",	   "match", "if",       "decision",
-					       "reason", "set",	   "unset", "increment" };
+	static const char *const keys[K_N] = {"name",   "on",  "match", "if",       "decision",
+					      "reason", "set", "unset", "increment"};
 	const struct policy__ynode *v[K_N];
 	struct policy__rule *r;
 	int e;
@@ -440,15 +449,17 @@ static int load_rule(struct lctx *c, const struct policy__ynode *n)
 	}
 	if (e == 0 && v[K_REASON]) {
 		e = policy__want_str(c, v[K_REASON], "reason", REASON_MAX);
-		if (e == 0 && !(r->reason = policy__strndup(c->a, v[K_REASON]->val,
-							    v[K_REASON]->len)))
+		if (e == 0 &&
+		    !(r->reason = policy__strndup(c->a, v[K_REASON]->val, v[K_REASON]->len)))
 			e = policy__oom(c);
 	}
 	if (e == 0 && (v[K_SET] || v[K_UNSET] || v[K_INCR]))
 		e = load_updates(c, r, v[K_SET], v[K_UNSET], v[K_INCR]);
 	if (e == 0 && r->decision == POLICY_NONE && r->n_upds == 0)
-		e = LERR(c, n, "rule %s does nothing: give it a decision or a state update (set, "
-			 "unset, increment)", r->name);
+		e = LERR(c, n,
+			 "rule %s does nothing: give it a decision or a state update (set, "
+			 "unset, increment)",
+			 r->name);
 	if (e == 0 && !r->reason) {
 		char buf[128];
 		int len = snprintf(buf, sizeof(buf), "rule %s", r->name);

@@ -38,9 +38,9 @@ static bool env_name(const char *s, size_t len)
 
 static bool header_name(const char *s, size_t len)
 {
-	static const char *const refused[] = { "host",	     "content-length", "transfer-encoding",
-					       "connection", "upgrade",	       "te",
-					       "trailer",    "keep-alive",     "proxy-connection" };
+	static const char *const refused[] = {"host",       "content-length", "transfer-encoding",
+					      "connection", "upgrade",        "te",
+					      "trailer",    "keep-alive",     "proxy-connection"};
 
 	if (len == 0 || len > 128)
 		return false;
@@ -59,7 +59,7 @@ static bool header_name(const char *s, size_t len)
 static int load_inject(struct lctx *c, const struct policy__ynode *n, const char *sname,
 		       struct policy__inject *in)
 {
-	static const char *const keys[] = { "hosts", "header", "format", "basic_user" };
+	static const char *const keys[] = {"hosts", "header", "format", "basic_user"};
 	const struct policy__ynode *v[4];
 	const char *mark;
 	int e;
@@ -70,14 +70,18 @@ static int load_inject(struct lctx *c, const struct policy__ynode *n, const char
 	if (e < 0)
 		return e;
 	if (!v[0])
-		return LERR(c, n, "secrets.%s.inject: missing key \"hosts\" (where the secret may "
-			    "go)", sname);
+		return LERR(c, n,
+			    "secrets.%s.inject: missing key \"hosts\" (where the secret may "
+			    "go)",
+			    sname);
 	e = policy__load_hosts(c, v[0], "inject.hosts", &in->hosts, &in->n_hosts, false);
 	if (e < 0)
 		return e;
 	if (!v[1] == !v[3])
-		return LERR(c, n, "secrets.%s.inject: give either header (with an optional "
-			    "format) or basic_user", sname);
+		return LERR(c, n,
+			    "secrets.%s.inject: give either header (with an optional "
+			    "format) or basic_user",
+			    sname);
 	if (v[3]) {
 		if (v[2])
 			return LERR(c, v[2], "format: only with header");
@@ -94,7 +98,8 @@ static int load_inject(struct lctx *c, const struct policy__ynode *n, const char
 	}
 	e = policy__want_str(c, v[1], "header", 128);
 	if (e == 0 && !header_name(v[1]->val, v[1]->len))
-		e = LERR(c, v[1], "header: not a header name a secret may go in (a token such as "
+		e = LERR(c, v[1],
+			 "header: not a header name a secret may go in (a token such as "
 			 "Authorization; not Host or framing headers)");
 	if (e < 0)
 		return e;
@@ -114,7 +119,8 @@ static int load_inject(struct lctx *c, const struct policy__ynode *n, const char
 			return LERR(c, v[2], "format: control characters are not allowed");
 	mark = strstr(v[2]->val, "{secret}");
 	if (!mark || strstr(mark + 1, "{secret}"))
-		return LERR(c, v[2], "format: must contain {secret} exactly once, e.g. "
+		return LERR(c, v[2],
+			    "format: must contain {secret} exactly once, e.g. "
 			    "\"Bearer {secret}\"");
 	in->prefix = policy__strndup(c->a, v[2]->val, (size_t)(mark - v[2]->val));
 	in->suffix = policy__strndup(c->a, mark + 8, strlen(mark + 8));
@@ -129,11 +135,13 @@ static int load_source(struct lctx *c, const struct policy__ynode *n, struct pol
 		return e;
 	if (strncmp(n->val, "env:", 4) == 0) {
 		if (!env_name(n->val + 4, n->len - 4))
-			return LERR(c, n, "source: env: needs a variable name, e.g. env:GITHUB_TOKEN");
+			return LERR(c, n,
+				    "source: env: needs a variable name, e.g. env:GITHUB_TOKEN");
 		s->src = SRC_ENV;
 	} else if (strncmp(n->val, "file:", 5) == 0) {
 		if (n->val[5] != '/')
-			return LERR(c, n, "source: file: needs an absolute path, e.g. "
+			return LERR(c, n,
+				    "source: file: needs an absolute path, e.g. "
 				    "file:/run/secrets/github");
 		s->src = SRC_FILE;
 	} else {
@@ -147,15 +155,17 @@ static int load_source(struct lctx *c, const struct policy__ynode *n, struct pol
 static int load_secret(struct lctx *c, const struct policy__ynode *key,
 		       const struct policy__ynode *n, struct policy_secret *s)
 {
-	static const char *const keys[] = { "source", "placeholder_env", "inject",
-					    "require_approval" };
+	static const char *const keys[] = {"source", "placeholder_env", "inject",
+					   "require_approval"};
 	const struct policy__ynode *v[4];
 	char what[96];
 	int e;
 
 	if (!policy__name_valid(key->val, key->len))
-		return LERR(c, key, "secrets: \"%.*s\" is not a secret name (letters, digits, _ . "
-			    "-)", (int)(key->len > 60 ? 60 : key->len), key->val);
+		return LERR(c, key,
+			    "secrets: \"%.*s\" is not a secret name (letters, digits, _ . "
+			    "-)",
+			    (int)(key->len > 60 ? 60 : key->len), key->val);
 	snprintf(what, sizeof(what), "secrets.%s", key->val);
 	s->name = policy__strndup(c->a, key->val, key->len);
 	if (!s->name)
@@ -211,8 +221,10 @@ int policy__load_secrets(struct lctx *c, const struct policy__ynode *n)
 			const char *a = set->secrets[k].placeholder_env;
 			const char *b = set->secrets[i].placeholder_env;
 			if (a && b && strcmp(a, b) == 0)
-				e = LERR(c, n->items[2 * i + 1], "placeholder_env %s is already "
-					 "used by secret %s", b, set->secrets[k].name);
+				e = LERR(c, n->items[2 * i + 1],
+					 "placeholder_env %s is already "
+					 "used by secret %s",
+					 b, set->secrets[k].name);
 		}
 		set->n_secrets = i + 1;
 	}
@@ -223,7 +235,7 @@ int policy__load_secrets(struct lctx *c, const struct policy__ynode *n)
 
 static int budget_params(struct lctx *c, const struct policy__ynode *p, struct policy__rule *r)
 {
-	static const char *const keys[] = { "max_cost_usd", "ask_thresholds_usd" };
+	static const char *const keys[] = {"max_cost_usd", "ask_thresholds_usd"};
 	const struct policy__ynode *v[2];
 	struct policy__budget *b = &r->budget;
 	int e = policy__fields(c, p, "factory_params", keys, 2, v);
@@ -238,8 +250,10 @@ static int budget_params(struct lctx *c, const struct policy__ynode *p, struct p
 	if (e < 0 || !v[1])
 		return e;
 	if (v[1]->type != Y_SEQ)
-		return LERR(c, v[1], "ask_thresholds_usd: expected a list of amounts, e.g. [3.00], "
-			    "not %s", policy__y_kind(v[1]));
+		return LERR(c, v[1],
+			    "ask_thresholds_usd: expected a list of amounts, e.g. [3.00], "
+			    "not %s",
+			    policy__y_kind(v[1]));
 	b->thresholds = policy__alloc(c->a, (v[1]->n ? v[1]->n : 1) * sizeof(*b->thresholds));
 	if (!b->thresholds)
 		return policy__oom(c);
@@ -249,20 +263,21 @@ static int budget_params(struct lctx *c, const struct policy__ynode *p, struct p
 		if (e < 0)
 			return e;
 		if (b->thresholds[i] == 0 || b->thresholds[i] >= b->max)
-			return LERR(c, t, "ask_thresholds_usd: each threshold must be more than 0 "
+			return LERR(c, t,
+				    "ask_thresholds_usd: each threshold must be more than 0 "
 				    "and less than max_cost_usd");
 		if (i && b->thresholds[i] <= b->thresholds[i - 1])
-			return LERR(c, t, "ask_thresholds_usd: thresholds must be in ascending "
+			return LERR(c, t,
+				    "ask_thresholds_usd: thresholds must be in ascending "
 				    "order, each given once");
 	}
 	b->n_thresholds = v[1]->n;
 	return 0;
 }
 
-static int commands_params(struct lctx *c, const struct policy__ynode *p,
-			   struct policy__rule *r)
+static int commands_params(struct lctx *c, const struct policy__ynode *p, struct policy__rule *r)
 {
-	static const char *const keys[] = { "patterns", "reason" };
+	static const char *const keys[] = {"patterns", "reason"};
 	const struct policy__ynode *v[2];
 	int e = policy__fields(c, p, "factory_params", keys, 2, v);
 
@@ -299,7 +314,7 @@ static int commands_params(struct lctx *c, const struct policy__ynode *p,
 static int builtin_params(struct lctx *c, const struct policy__ynode *at,
 			  const struct policy__ynode *p, struct policy__rule *r)
 {
-	static const struct policy__ynode empty = { .type = Y_MAP };
+	static const struct policy__ynode empty = {.type = Y_MAP};
 	int64_t limit = 100;
 	int e;
 
@@ -315,7 +330,7 @@ static int builtin_params(struct lctx *c, const struct policy__ynode *at,
 		r->any_kind = true;
 		return budget_params(c, p, r);
 	case H_MAX_TOOL_CALLS: {
-		static const char *const keys[] = { "limit" };
+		static const char *const keys[] = {"limit"};
 		const struct policy__ynode *v[1];
 		e = policy__fields(c, p, "factory_params", keys, 1, v);
 		if (e == 0 && v[0])
@@ -335,8 +350,8 @@ static int builtin_params(struct lctx *c, const struct policy__ynode *at,
 static int load_policy(struct lctx *c, const struct policy__ynode *key,
 		       const struct policy__ynode *n)
 {
-	static const char *const keys[] = { "type", "handler", "factory_params", "function",
-					    "description" };
+	static const char *const keys[] = {"type", "handler", "factory_params", "function",
+					   "description"};
 	const struct policy__ynode *v[5], *handler, *params;
 	const struct policy__handler_info *hi;
 	struct policy__rule *r;
@@ -344,8 +359,10 @@ static int load_policy(struct lctx *c, const struct policy__ynode *key,
 	int e;
 
 	if (!policy__name_valid(key->val, key->len))
-		return LERR(c, key, "policies: \"%.*s\" is not a policy name (letters, digits, _ . "
-			    "-)", (int)(key->len > 60 ? 60 : key->len), key->val);
+		return LERR(c, key,
+			    "policies: \"%.*s\" is not a policy name (letters, digits, _ . "
+			    "-)",
+			    (int)(key->len > 60 ? 60 : key->len), key->val);
 	snprintf(what, sizeof(what), "policies.%s", key->val);
 	e = policy__want_map(c, n, what);
 	if (e == 0)
@@ -353,7 +370,8 @@ static int load_policy(struct lctx *c, const struct policy__ynode *key,
 	if (e < 0)
 		return e;
 	if (v[0] && !policy__y_is(v[0], "function"))
-		return LERR(c, v[0], "type: only type: function is supported here (the built-in "
+		return LERR(c, v[0],
+			    "type: only type: function is supported here (the built-in "
 			    "handlers below)");
 	if (!v[1] == !v[3])
 		return LERR(c, n, "%s: give either handler (with factory_params) or function",
@@ -361,7 +379,7 @@ static int load_policy(struct lctx *c, const struct policy__ynode *key,
 	handler = v[1];
 	params = v[2];
 	if (v[3]) {
-		static const char *const fkeys[] = { "path", "arguments" };
+		static const char *const fkeys[] = {"path", "arguments"};
 		const struct policy__ynode *f[2];
 		if (v[2])
 			return LERR(c, v[2], "factory_params: with function:, use its arguments");

@@ -29,15 +29,15 @@
 #include "../common/err.h"
 
 /* ---- bounds (STYLE: bounded everything); exceeding one is an error ---- */
-#define POLICY_FILE_MAX (1024 * 1024) /* bytes of one policy file */
-#define POLICY_RULES_MAX 100000	      /* rules of one file, shorthand included */
-#define POLICY_NAME_MAX 64	      /* rule, flag, counter, secret names */
-#define POLICY_HOST_MAX 253	      /* a canonical host name, without the final dot */
-#define POLICY_PATH_MAX 8192	      /* a request path, without the query */
-#define POLICY_ARGV_MAX 4096	      /* argv entries of an exec event */
-#define POLICY_CMD_MAX (128 * 1024)   /* a tool call's command string */
-#define POLICY_STATE_MAX 4096	      /* distinct flags/counters per session */
-#define POLICY_SECRET_MAX (64 * 1024) /* a secret's value */
+#define POLICY_FILE_MAX   (1024 * 1024) /* bytes of one policy file */
+#define POLICY_RULES_MAX  100000        /* rules of one file, shorthand included */
+#define POLICY_NAME_MAX   64            /* rule, flag, counter, secret names */
+#define POLICY_HOST_MAX   253           /* a canonical host name, without the final dot */
+#define POLICY_PATH_MAX   8192          /* a request path, without the query */
+#define POLICY_ARGV_MAX   4096          /* argv entries of an exec event */
+#define POLICY_CMD_MAX    (128 * 1024)  /* a tool call's command string */
+#define POLICY_STATE_MAX  4096          /* distinct flags/counters per session */
+#define POLICY_SECRET_MAX (64 * 1024)   /* a secret's value */
 
 /* Strictness order: deny > ask > allow > none. */
 enum policy_verdict { POLICY_NONE = 0, POLICY_ALLOW = 1, POLICY_ASK = 2, POLICY_DENY = 3 };
@@ -56,8 +56,8 @@ enum policy_level {
 enum policy_kind { POLICY_EGRESS, POLICY_EXEC, POLICY_TOOL_CALL, POLICY_USAGE };
 
 const char *policy_verdict_name(enum policy_verdict v); /* "none", "allow", "ask", "deny" */
-const char *policy_level_name(enum policy_level l);	/* "server", ..., "engine" */
-const char *policy_kind_name(enum policy_kind k);	/* "egress", "exec", ... */
+const char *policy_level_name(enum policy_level l);     /* "server", ..., "engine" */
+const char *policy_kind_name(enum policy_kind k);       /* "egress", "exec", ... */
 
 /* ---- compiled policy sets ---- */
 
@@ -132,9 +132,9 @@ int64_t policy_session_spend(const struct policy_session *s); /* micro-USD */
 #define POLICY_TEXT_MAX 2048
 
 struct policy_why {
-	const char *rule;	 /* e.g. "push-after-install", "egress.allow[1]", "default" */
+	const char *rule; /* e.g. "push-after-install", "egress.allow[1]", "default" */
 	enum policy_level level;
-	const char *reason;	 /* never NULL */
+	const char *reason; /* never NULL */
 };
 
 enum policy_approval { POLICY_NOT_ASKED, POLICY_PENDING, POLICY_APPROVED, POLICY_REJECTED };
@@ -143,8 +143,8 @@ enum policy_approval { POLICY_NOT_ASKED, POLICY_PENDING, POLICY_APPROVED, POLICY
  * A decision must not be copied: its strings may point into it. */
 struct policy_decision {
 	enum policy_verdict verdict; /* ALLOW, ASK or DENY: never NONE */
-	bool by_default;	     /* no rule had an opinion: the kind's default */
-	struct policy_why why;	     /* the deciding rule; for ASK the first ask */
+	bool by_default;             /* no rule had an opinion: the kind's default */
+	struct policy_why why;       /* the deciding rule; for ASK the first ask */
 	/* For ASK: every ask, in evaluation order (session, server, agent; file
 	 * order within a level). Past POLICY_MAX_ASKS the last entry says how
 	 * many more there were. */
@@ -182,11 +182,11 @@ enum policy_inject_how { POLICY_INJECT_HEADER, POLICY_INJECT_BASIC };
 
 struct policy_injection {
 	const struct policy_secret *secret;
-	const char *name;	     /* the secret's name, e.g. "github" (never its value) */
+	const char *name; /* the secret's name, e.g. "github" (never its value) */
 	enum policy_inject_how how;
-	const char *header;	     /* HEADER: header name, e.g. "Authorization" */
+	const char *header;          /* HEADER: header name, e.g. "Authorization" */
 	const char *prefix, *suffix; /* HEADER: the format around {secret} */
-	const char *basic_user;	     /* BASIC: the user name; the secret is the password */
+	const char *basic_user;      /* BASIC: the user name; the secret is the password */
 	bool require_approval;
 };
 

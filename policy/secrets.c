@@ -19,8 +19,8 @@
 
 #include "eval.h"
 
-const struct policy__inject *policy__secret_binding(const struct policy_secret *s,
-						    const char *host, size_t hlen, bool is_ip)
+const struct policy__inject *policy__secret_binding(const struct policy_secret *s, const char *host,
+						    size_t hlen, bool is_ip)
 {
 	for (size_t i = 0; i < s->n_inject; i++)
 		for (size_t h = 0; h < s->inject[i].n_hosts; h++)
@@ -54,7 +54,8 @@ int policy_injections(const struct policy_decision *d, const struct policy_event
 		const struct policy_set *set = d->snap_->sets[l];
 		for (size_t i = 0; set && i < set->n_secrets && n < max; i++) {
 			const struct policy_secret *s = &set->secrets[i];
-			const struct policy__inject *in = policy__secret_binding(s, host, hlen, is_ip);
+			const struct policy__inject *in =
+				policy__secret_binding(s, host, hlen, is_ip);
 			bool taken = false;
 			if (!in)
 				continue;
@@ -90,8 +91,7 @@ int policy_session_placeholders(struct policy_session *s, struct policy_placehol
 			if (set->secrets[i].placeholder_env)
 				out[n++] = (struct policy_placeholder){
 					&set->secrets[i], set->secrets[i].name,
-					set->secrets[i].placeholder_env
-				};
+					set->secrets[i].placeholder_env};
 	}
 	return (int)n;
 }
@@ -150,8 +150,10 @@ int policy_secret_read(const struct policy_secret *s, char *buf, size_t size, si
 	if (s->src == SRC_ENV) {
 		const char *v = getenv(s->src_arg);
 		if (!v)
-			return ombx_err_set(err, ENOENT, "secret %s: environment variable %s is not "
-					    "set", s->name, s->src_arg);
+			return ombx_err_set(err, ENOENT,
+					    "secret %s: environment variable %s is not "
+					    "set",
+					    s->name, s->src_arg);
 		n = strlen(v);
 		if (n > POLICY_SECRET_MAX || n >= size)
 			return ombx_err_set(err, EFBIG, "secret %s: the value of %s is too long",
@@ -184,10 +186,10 @@ int policy_secret_read(const struct policy_secret *s, char *buf, size_t size, si
 
 int policy_check_addr(struct policy_session *s, const char *addr, struct policy_decision *d)
 {
-	struct policy_event ev = { .kind = POLICY_EGRESS, .method = "CONNECT", .host = addr };
+	struct policy_event ev = {.kind = POLICY_EGRESS, .method = "CONNECT", .host = addr};
 	struct policy__prep prep;
-	struct policy__acc acc = { 0 };
-	struct policy__ectx x = { s, &ev, d, &prep, &acc };
+	struct policy__acc acc = {0};
+	struct policy__ectx x = {s, &ev, d, &prep, &acc};
 	const char *special;
 
 	memset(d, 0, offsetof(struct policy_decision, text_));
@@ -201,14 +203,14 @@ int policy_check_addr(struct policy_session *s, const char *addr, struct policy_
 	d->snap_ = s->snap;
 	atomic_fetch_add_explicit(&d->snap_->refs, 1, memory_order_relaxed);
 	d->verdict = POLICY_DENY;
-	d->why = (struct policy_why){ "malformed-address", POLICY_LEVEL_ENGINE,
-				      "not an IP address in canonical form" };
+	d->why = (struct policy_why){"malformed-address", POLICY_LEVEL_ENGINE,
+				     "not an IP address in canonical form"};
 	if (!addr || policy__prepare(&ev, &prep, d) || !prep.is_ip)
 		return 0;
 	/* CIDR rules only: the request itself was decided by policy_eval */
 	for (int l = 0; l < POLICY_N_LEVELS && !acc.denied; l++) {
-		static const enum policy_level order[] = { POLICY_LEVEL_SESSION,
-							   POLICY_LEVEL_SERVER, POLICY_LEVEL_AGENT };
+		static const enum policy_level order[] = {POLICY_LEVEL_SESSION, POLICY_LEVEL_SERVER,
+							  POLICY_LEVEL_AGENT};
 		const struct policy_set *set = d->snap_->sets[order[l]];
 		for (size_t i = 0; set && i < set->egress_cidr.n && !acc.denied; i++) {
 			const struct policy__rule *r = &set->rules[set->egress_cidr.idx[i]];
@@ -225,16 +227,17 @@ int policy_check_addr(struct policy_session *s, const char *addr, struct policy_
 	if (acc.denied) {
 		d->why = acc.deny_why;
 	} else if (special && !acc.cidr_ok) {
-		d->why = (struct policy_why){ "special-purpose-address", POLICY_LEVEL_ENGINE,
-					      policy__text(d, "%s is in a special-purpose range: %s; "
-							      "only a CIDR rule can allow it",
-							   prep.host, special) };
+		d->why = (struct policy_why){"special-purpose-address", POLICY_LEVEL_ENGINE,
+					     policy__text(d,
+							  "%s is in a special-purpose range: %s; "
+							  "only a CIDR rule can allow it",
+							  prep.host, special)};
 	} else {
 		d->verdict = POLICY_ALLOW;
 		d->by_default = !acc.cidr_ok;
 		d->why = acc.cidr_ok ? (d->n_asks ? d->asks[0] : acc.allow_why)
-				     : (struct policy_why){ "default", POLICY_LEVEL_ENGINE,
-							    "not a special-purpose address" };
+				     : (struct policy_why){"default", POLICY_LEVEL_ENGINE,
+							   "not a special-purpose address"};
 		d->n_asks = 0; /* the address is fine; asks belong to the request */
 	}
 	return 0;

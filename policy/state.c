@@ -145,7 +145,9 @@ int policy__apply_updates(const struct policy__rule *r, struct policy__state *st
 	for (size_t i = 0; i < r->n_upds; i++) {
 		const struct policy__update *u = &r->upds[i];
 		int e = policy__state_put(st, u->name, strlen(u->name), u->hash,
-					  u->op == UPD_SET ? 1 : u->op == UPD_UNSET ? 0 : u->n,
+					  u->op == UPD_SET     ? 1
+					  : u->op == UPD_UNSET ? 0
+							       : u->n,
 					  u->op == UPD_INCR);
 		if (e < 0)
 			return e;

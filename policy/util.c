@@ -223,9 +223,9 @@ uint32_t policy__method_bit(const char *m, size_t len)
 		const char *name;
 		uint32_t bit;
 	} methods[] = {
-		{ "GET", M_GET },	  { "HEAD", M_HEAD },	    { "POST", M_POST },
-		{ "PUT", M_PUT },	  { "PATCH", M_PATCH },	    { "DELETE", M_DELETE },
-		{ "OPTIONS", M_OPTIONS }, { "CONNECT", M_CONNECT }, { "TRACE", M_TRACE },
+		{"GET", M_GET},         {"HEAD", M_HEAD},       {"POST", M_POST},
+		{"PUT", M_PUT},         {"PATCH", M_PATCH},     {"DELETE", M_DELETE},
+		{"OPTIONS", M_OPTIONS}, {"CONNECT", M_CONNECT}, {"TRACE", M_TRACE},
 	};
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)

@@ -21,8 +21,9 @@ struct yctx {
 	size_t nodes;
 };
 
-static int verr(ombx_err *err, const char *name, unsigned line, unsigned col, int code,
-		const char *fmt, va_list ap)
+__attribute__((format(printf, 6, 0))) static int verr(ombx_err *err, const char *name,
+						      unsigned line, unsigned col, int code,
+						      const char *fmt, va_list ap)
 {
 	char msg[sizeof(((ombx_err *)0)->msg)];
 
@@ -57,7 +58,7 @@ __attribute__((format(printf, 4, 5))) static int merr(struct yctx *c, yaml_mark_
 /* The mark of a byte offset; columns count characters, as libyaml's do. */
 static yaml_mark_t mark_at(const struct yctx *c, size_t off)
 {
-	yaml_mark_t m = { .index = off };
+	yaml_mark_t m = {.index = off};
 
 	for (size_t i = 0; i < off && i < c->len; i++) {
 		if (c->buf[i] == '\n') {
@@ -124,8 +125,7 @@ static int next(struct yctx *c, yaml_event_t *ev)
 	return 0;
 }
 
-static struct policy__ynode *new_node(struct yctx *c, const yaml_event_t *ev,
-				      enum policy__ytype t)
+static struct policy__ynode *new_node(struct yctx *c, const yaml_event_t *ev, enum policy__ytype t)
 {
 	struct policy__ynode *n;
 
@@ -191,8 +191,8 @@ static int check_duplicates(struct yctx *c, struct policy__ynode **pairs, size_t
 	if (!dup)
 		return 0;
 	policy__quote(q, sizeof(q), dup->val, dup->len);
-	return policy__yerr(c->err, c->name, dup, EINVAL, "duplicate key %s (first given at line %u)",
-			    q, first->line);
+	return policy__yerr(c->err, c->name, dup, EINVAL,
+			    "duplicate key %s (first given at line %u)", q, first->line);
 }
 
 /* Reads the items of the collection n (ev is its start event) up to its end. */
@@ -283,7 +283,7 @@ static int node(struct yctx *c, yaml_event_t *ev, int depth, struct policy__ynod
 
 static int stream(struct yctx *c, struct policy__ynode **root)
 {
-	yaml_event_t ev = { 0 };
+	yaml_event_t ev = {0};
 	int r;
 
 	*root = NULL;
@@ -315,8 +315,8 @@ out:
 int policy__yaml_parse(const char *name, const char *buf, size_t len, struct policy__arena *a,
 		       struct policy__ynode **root, ombx_err *err)
 {
-	struct yctx c = { .name = name, .buf = (const unsigned char *)buf, .len = len, .a = a,
-			  .err = err };
+	struct yctx c = {
+		.name = name, .buf = (const unsigned char *)buf, .len = len, .a = a, .err = err};
 	int r;
 
 	if (len > POLICY_FILE_MAX)
@@ -333,7 +333,7 @@ int policy__yaml_parse(const char *name, const char *buf, size_t len, struct pol
 
 bool policy__y_null(const struct policy__ynode *n)
 {
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
 
 	if (!n || n->type != Y_SCALAR || !n->plain)
 		return false;

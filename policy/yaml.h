@@ -37,6 +37,6 @@ int policy__yerr(ombx_err *err, const char *name, const struct policy__ynode *n,
 
 bool policy__y_null(const struct policy__ynode *n); /* plain "", "~", "null", "Null", "NULL" */
 bool policy__y_is(const struct policy__ynode *n, const char *s); /* a scalar equal to s */
-const char *policy__y_kind(const struct policy__ynode *n); /* "a list", "a mapping", ... */
+const char *policy__y_kind(const struct policy__ynode *n);       /* "a list", "a mapping", ... */
 
 #endif

@@ -14,10 +14,9 @@ struct fx {
 };
 
 /* yaml[level] (NULL: nothing at that level). */
-static inline bool fx_init(struct fx *f, const char *server, const char *agent,
-			   const char *session)
+static inline bool fx_init(struct fx *f, const char *server, const char *agent, const char *session)
 {
-	const char *y[POLICY_N_LEVELS] = { server, agent, session };
+	const char *y[POLICY_N_LEVELS] = {server, agent, session};
 
 	memset(f, 0, sizeof(*f));
 	if (policy_engine_new(&f->e) < 0)
@@ -45,16 +44,18 @@ static inline void fx_free(struct fx *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static inline struct policy_event ev_egress(const char *method, const char *host,
-					    const char *path)
+static inline struct policy_event ev_egress(const char *method, const char *host, const char *path)
 {
-	return (struct policy_event){ .kind = POLICY_EGRESS, .method = method, .scheme = "https",
-				      .host = host, .path = path };
+	return (struct policy_event){.kind = POLICY_EGRESS,
+				     .method = method,
+				     .scheme = "https",
+				     .host = host,
+				     .path = path};
 }
 
 static inline struct policy_event ev_usage(const char *cost)
 {
-	struct policy_event ev = { .kind = POLICY_USAGE };
+	struct policy_event ev = {.kind = POLICY_USAGE};
 
 	ev.cost_micro_usd = (int64_t)(strtod(cost, NULL) * 1e6 + 0.5);
 	return ev;
@@ -62,15 +63,15 @@ static inline struct policy_event ev_usage(const char *cost)
 
 static inline struct policy_event ev_tool(const char *tool, const char *command)
 {
-	return (struct policy_event){ .kind = POLICY_TOOL_CALL, .tool = tool, .command = command };
+	return (struct policy_event){.kind = POLICY_TOOL_CALL, .tool = tool, .command = command};
 }
 
 /* Evaluates into d, optionally answers an ask (approve: -1 leave it
  * pending, 0 reject, 1 approve) and returns the effective verdict. The
  * caller releases d (a decision must not be copied: its strings may point
  * into it). */
-static inline enum policy_verdict fx_eval(struct fx *f, const struct policy_event *ev,
-					  int approve, struct policy_decision *d)
+static inline enum policy_verdict fx_eval(struct fx *f, const struct policy_event *ev, int approve,
+					  struct policy_decision *d)
 {
 	policy_eval(f->s, ev, d);
 	if (d->verdict == POLICY_ASK && approve >= 0)

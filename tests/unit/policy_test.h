@@ -13,7 +13,7 @@
 static int n_tests, n_failed;
 
 __attribute__((format(printf, 3, 4), unused)) static void check(int ok, const char *name,
-							const char *fmt, ...)
+								const char *fmt, ...)
 {
 	va_list ap;
 

@@ -11,8 +11,8 @@
 
 #define BUDGET(max, th)                                                                            \
 	"policies:\n  budget:\n    type: function\n    handler: "                                  \
-	"omnigent.policies.builtins.cost.cost_budget\n    factory_params:\n      max_cost_usd: " max \
-	"\n      ask_thresholds_usd: " th "\n"
+	"omnigent.policies.builtins.cost.cost_budget\n    factory_params:\n      "                 \
+	"max_cost_usd: " max "\n      ask_thresholds_usd: " th "\n"
 
 /* One step of a budget story: an event, the answer to an ask, the verdict
  * and words the reason must contain. */
@@ -24,17 +24,17 @@ struct step {
 };
 
 static const struct step story[] = {
-	{ "0.50", -1, POLICY_ALLOW, "default" },
-	{ "0.50", 1, POLICY_ASK, "spend $1.00 reached the $1.00 threshold" }, /* exactly at it */
-	{ "0.50", -1, POLICY_ALLOW, "default" },			      /* asked once only */
-	{ "0.50", 0, POLICY_ASK, "reached the $2.00 threshold" },	      /* rejected... */
-	{ NULL, 1, POLICY_ASK, "reached the $2.00 threshold" },		      /* ...asks again */
-	{ NULL, -1, POLICY_ALLOW, "egress.allow" },
-	{ "1.00", 1, POLICY_ASK, "reached the $3.00 threshold" },
-	{ "1.50", -1, POLICY_ALLOW, "default" },
-	{ "0.50", -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00" }, /* at the cap */
-	{ NULL, -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00" },
-	{ "1.00", -1, POLICY_DENY, "spend $6.00 reached the cost cap of $5.00" }, /* past it */
+	{"0.50", -1, POLICY_ALLOW, "default"},
+	{"0.50", 1, POLICY_ASK, "spend $1.00 reached the $1.00 threshold"}, /* exactly at it */
+	{"0.50", -1, POLICY_ALLOW, "default"},                              /* asked once only */
+	{"0.50", 0, POLICY_ASK, "reached the $2.00 threshold"},             /* rejected... */
+	{NULL, 1, POLICY_ASK, "reached the $2.00 threshold"},               /* ...asks again */
+	{NULL, -1, POLICY_ALLOW, "egress.allow"},
+	{"1.00", 1, POLICY_ASK, "reached the $3.00 threshold"},
+	{"1.50", -1, POLICY_ALLOW, "default"},
+	{"0.50", -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00"}, /* at the cap */
+	{NULL, -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00"},
+	{"1.00", -1, POLICY_DENY, "spend $6.00 reached the cost cap of $5.00"}, /* past it */
 };
 
 static void run_story(const char *name, const char *yaml, const struct step *st, size_t n)
@@ -62,19 +62,19 @@ static void run_story(const char *name, const char *yaml, const struct step *st,
 static void test_budget(void)
 {
 	static const struct step jump[] = {
-		{ "2.50", 1, POLICY_ASK, "reached the $2.00 threshold" }, /* two at once: one ask */
-		{ "0.10", -1, POLICY_ALLOW, "default" },
-		{ "0.40", 1, POLICY_ASK, "reached the $3.00 threshold" },
+		{"2.50", 1, POLICY_ASK, "reached the $2.00 threshold"}, /* two at once: one ask */
+		{"0.10", -1, POLICY_ALLOW, "default"},
+		{"0.40", 1, POLICY_ASK, "reached the $3.00 threshold"},
 	};
 	static const struct step no_thresholds[] = {
-		{ "4.999999", -1, POLICY_ALLOW, "default" },
-		{ "0.000001", -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00" },
+		{"4.999999", -1, POLICY_ALLOW, "default"},
+		{"0.000001", -1, POLICY_DENY, "spend $5.00 reached the cost cap of $5.00"},
 	};
-	struct policy_event total = { .kind = POLICY_USAGE, .total_micro_usd = 7000000 };
+	struct policy_event total = {.kind = POLICY_USAGE, .total_micro_usd = 7000000};
 	struct fx f;
 
-	run_story("budget", "egress: {allow: [\"GET api.example.com/**\"]}\n" BUDGET("5.00",
-										     "[1, 2, 3.00]"),
+	run_story("budget",
+		  "egress: {allow: [\"GET api.example.com/**\"]}\n" BUDGET("5.00", "[1, 2, 3.00]"),
 		  story, sizeof(story) / sizeof(story[0]));
 	run_story("budget jump", BUDGET("5", "[2, 3]"), jump, sizeof(jump) / sizeof(jump[0]));
 	run_story("budget, cap only",
@@ -97,7 +97,8 @@ static void test_budget(void)
 		struct policy_event u = ev_usage("3.5");
 		struct policy_decision d;
 		check(fx_eval(&f, &u, 1, &d) == POLICY_ALLOW && d.n_asks == 2,
-		      "budgets at two levels: one approval carries both asks", "asks=%zu", d.n_asks);
+		      "budgets at two levels: one approval carries both asks", "asks=%zu",
+		      d.n_asks);
 		policy_decision_release(&d);
 		u = ev_usage("0.1");
 		check(fx_verdict(&f, &u, -1) == POLICY_ALLOW, "both thresholds approved", "-");
@@ -124,7 +125,8 @@ static void test_tool_calls(void)
 	check(fx_verdict(&f, &ask, 0) == POLICY_DENY, "a rejected call is not counted", "-");
 	check(fx_verdict(&f, &ask, 1) == POLICY_ALLOW, "an approved call is counted (2)", "-");
 	check(fx_eval(&f, &bash, -1, &d) == POLICY_DENY &&
-		      strstr(d.why.reason, "2 tool calls already made in this session, the limit is 2"),
+		      strstr(d.why.reason,
+			     "2 tool calls already made in this session, the limit is 2"),
 	      "the third is denied", "%s", d.why.reason);
 	policy_decision_release(&d);
 	fx_free(&f);
@@ -137,20 +139,21 @@ static void test_commands(void)
 		enum policy_verdict want;
 		const char *says;
 	} t[] = {
-		{ "Bash", "git push --force origin main", POLICY_DENY, "history" },
-		{ "Bash", "cd repo && git push -f", POLICY_DENY, "history" },
-		{ "Bash", "sudo rm -rf / --no-preserve-root", POLICY_ASK, "\"rm -rf /\"" },
-		{ "Bash", "echo 'unbalanced", POLICY_ASK, "could not be taken apart" },
-		{ "Bash", "git push origin main", POLICY_ALLOW, "default" },
-		{ "Read", NULL, POLICY_ALLOW, "default" },
+		{"Bash", "git push --force origin main", POLICY_DENY, "history"},
+		{"Bash", "cd repo && git push -f", POLICY_DENY, "history"},
+		{"Bash", "sudo rm -rf / --no-preserve-root", POLICY_ASK, "\"rm -rf /\""},
+		{"Bash", "echo 'unbalanced", POLICY_ASK, "could not be taken apart"},
+		{"Bash", "git push origin main", POLICY_ALLOW, "default"},
+		{"Read", NULL, POLICY_ALLOW, "default"},
 	};
-	const char *argv[] = { "bash", "-c", "git push --force" };
-	struct policy_event ex = { .kind = POLICY_EXEC, .argv = argv, .argc = 3 };
+	const char *argv[] = {"bash", "-c", "git push --force"};
+	struct policy_event ex = {.kind = POLICY_EXEC, .argv = argv, .argc = 3};
 	struct policy_decision d;
 	struct fx f;
 
 	fx_init(&f,
-		"policies:\n  no-force:\n    handler: omnigent.policies.builtins.safety.deny_commands\n"
+		"policies:\n  no-force:\n    handler: "
+		"omnigent.policies.builtins.safety.deny_commands\n"
 		"    factory_params: {patterns: [\"git push --force\", \"git push -f\"], reason: "
 		"force-pushing rewrites history}\n"
 		"  careful:\n    function: {path: omnigent.policies.builtins.safety.ask_commands, "
@@ -159,10 +162,11 @@ static void test_commands(void)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct policy_event ev = ev_tool(t[i].tool, t[i].cmd);
 		char name[128];
-		snprintf(name, sizeof(name), "commands: %s %s", t[i].tool, t[i].cmd ? t[i].cmd : "");
+		snprintf(name, sizeof(name), "commands: %s %s", t[i].tool,
+			 t[i].cmd ? t[i].cmd : "");
 		policy_eval(f.s, &ev, &d);
-		check(d.verdict == t[i].want && strstr(d.why.reason, t[i].says), name,
-		      "got %s: %s", policy_verdict_name(d.verdict), d.why.reason);
+		check(d.verdict == t[i].want && strstr(d.why.reason, t[i].says), name, "got %s: %s",
+		      policy_verdict_name(d.verdict), d.why.reason);
 		policy_decision_release(&d);
 	}
 	check(fx_verdict(&f, &ex, -1) == POLICY_DENY, "commands: exec of bash -c", "-");
@@ -172,7 +176,8 @@ static void test_commands(void)
 /* ---- secrets ---- */
 
 static const char gh[] =
-	"egress: {allow: [\"GET,HEAD api.github.com/**\", \"* github.com/**\", \"* evil.com/**\"]}\n"
+	"egress: {allow: [\"GET,HEAD api.github.com/**\", \"* github.com/**\", \"* "
+	"evil.com/**\"]}\n"
 	"secrets:\n  github:\n    source: env:OMBX_TEST_TOKEN\n    placeholder_env: GITHUB_TOKEN\n"
 	"    inject:\n"
 	"      - {hosts: [api.github.com], header: Authorization, format: \"Bearer {secret}\"}\n"
@@ -183,7 +188,7 @@ static void test_injections(void)
 	struct policy_event api = ev_egress("GET", "API.github.com", "/user");
 	struct policy_event git = ev_egress("POST", "github.com", "/a/b.git/git-receive-pack");
 	struct policy_event evil = ev_egress("POST", "evil.com", "/");
-	const char *carried[] = { "github" }, *unknown[] = { "gitlab" };
+	const char *carried[] = {"github"}, *unknown[] = {"gitlab"};
 	struct policy_injection in[4];
 	struct policy_placeholder ph[4];
 	struct policy_decision d;
@@ -193,14 +198,15 @@ static void test_injections(void)
 	fx_init(&f, NULL, gh, NULL);
 	fx_eval(&f, &api, -1, &d);
 	n = policy_injections(&d, &api, in, 4);
-	check(n == 1 && in[0].how == POLICY_INJECT_HEADER && !strcmp(in[0].header, "Authorization") &&
-		      !strcmp(in[0].prefix, "Bearer ") && !strcmp(in[0].suffix, "") &&
-		      !strcmp(in[0].name, "github"),
+	check(n == 1 && in[0].how == POLICY_INJECT_HEADER &&
+		      !strcmp(in[0].header, "Authorization") && !strcmp(in[0].prefix, "Bearer ") &&
+		      !strcmp(in[0].suffix, "") && !strcmp(in[0].name, "github"),
 	      "header binding for api.github.com", "n=%d", n);
 	policy_decision_release(&d);
 	fx_eval(&f, &git, -1, &d);
 	n = policy_injections(&d, &git, in, 4);
-	check(n == 1 && in[0].how == POLICY_INJECT_BASIC && !strcmp(in[0].basic_user, "x-access-token"),
+	check(n == 1 && in[0].how == POLICY_INJECT_BASIC &&
+		      !strcmp(in[0].basic_user, "x-access-token"),
 	      "basic-auth binding for github.com", "n=%d", n);
 	git.scheme = "http";
 	check(policy_injections(&d, &git, in, 4) == 0, "never over plain http", "-");
@@ -210,7 +216,8 @@ static void test_injections(void)
 	policy_decision_release(&d);
 	evil.secrets = carried;
 	evil.n_secrets = 1;
-	check(fx_eval(&f, &evil, -1, &d) == POLICY_DENY && !strcmp(d.why.rule, "secret-not-bound") &&
+	check(fx_eval(&f, &evil, -1, &d) == POLICY_DENY &&
+		      !strcmp(d.why.rule, "secret-not-bound") &&
 		      strstr(d.why.reason, "secret \"github\" is not bound to evil.com"),
 	      "a placeholder sent elsewhere is blocked", "%s", d.why.reason);
 	check(policy_injections(&d, &evil, in, 4) == 0, "and gets nothing injected", "-");
@@ -254,9 +261,9 @@ static void test_secret_read(void)
 {
 	static const char value[] = "ghp_s3cr3t-VALUE";
 	char path[] = "/tmp/ombx-secret-XXXXXX", yaml[512], buf[64];
-	const char *body[] = { "ghp_s3cr3t-VALUE\n", "ghp_s3cr3t-VALUE\r\n", "ghp_s3cr3t\nVALUE\n",
-			       "" };
-	const char *want[] = { value, value, NULL, NULL };
+	const char *body[] = {"ghp_s3cr3t-VALUE\n", "ghp_s3cr3t-VALUE\r\n", "ghp_s3cr3t\nVALUE\n",
+			      ""};
+	const char *want[] = {value, value, NULL, NULL};
 	struct policy_event api = ev_egress("GET", "api.github.com", "/");
 	struct policy_injection in[2];
 	struct policy_decision d;
@@ -268,7 +275,8 @@ static void test_secret_read(void)
 	close(fd);
 	snprintf(yaml, sizeof(yaml),
 		 "egress: {allow: [\"GET api.github.com/**\"]}\nsecrets:\n  e: {source: "
-		 "env:OMBX_TEST_TOKEN, inject: [{hosts: [api.github.com], header: A}]}\n  f: {source: "
+		 "env:OMBX_TEST_TOKEN, inject: [{hosts: [api.github.com], header: A}]}\n  f: "
+		 "{source: "
 		 "\"file:%s\", inject: [{hosts: [api.github.com], header: B}]}\n",
 		 path);
 	fx_init(&f, NULL, yaml, NULL);

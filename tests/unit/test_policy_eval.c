@@ -4,16 +4,16 @@
  * malformed requests), state and approvals, and swapping sets under a
  * running session (atomicity, failed reloads, decisions outliving sets). */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "policy_fixture.h"
 
 /* ---- levels ---- */
 
-#define ALLOW_A "egress: {allow: [\"* a.com/**\"]}\n"
-#define DENY_A "egress: {deny: [\"* a.com/**\"]}\n"
+#define ALLOW_A  "egress: {allow: [\"* a.com/**\"]}\n"
+#define DENY_A   "egress: {deny: [\"* a.com/**\"]}\n"
 #define ASK_A(n) "egress: {ask: [\"* a.com/" n "\"]}\n"
 
 static const struct {
@@ -24,88 +24,93 @@ static const struct {
 	enum policy_level level;
 	size_t asks;
 } levels[] = {
-	{ "no rule anywhere: egress default deny", NULL, NULL, NULL, "GET", "a.com", "/", POLICY_DENY,
-	  "default", POLICY_LEVEL_ENGINE, 0 },
-	{ "agent allow", NULL, ALLOW_A, NULL, "GET", "a.com", "/", POLICY_ALLOW, "egress.allow[0]",
-	  POLICY_LEVEL_AGENT, 0 },
-	{ "server deny beats agent allow", DENY_A, ALLOW_A, NULL, "GET", "a.com", "/", POLICY_DENY,
-	  "egress.deny[0]", POLICY_LEVEL_SERVER, 0 },
-	{ "server deny beats session allow", DENY_A, NULL, ALLOW_A, "GET", "a.com", "/",
-	  POLICY_DENY, "egress.deny[0]", POLICY_LEVEL_SERVER, 0 },
-	{ "session deny short-circuits", ALLOW_A, ALLOW_A, DENY_A, "GET", "a.com", "/", POLICY_DENY,
-	  "egress.deny[0]", POLICY_LEVEL_SESSION, 0 },
-	{ "ask beats allow", ASK_A("**"), ALLOW_A, NULL, "GET", "a.com", "/", POLICY_ASK,
-	  "egress.ask[0]", POLICY_LEVEL_SERVER, 1 },
-	{ "deny beats ask", ASK_A("**"), DENY_A, NULL, "GET", "a.com", "/", POLICY_DENY,
-	  "egress.deny[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "asks merge, session first", ASK_A("**"), ASK_A("*"), ASK_A("x"), "GET", "a.com", "/x",
-	  POLICY_ASK, "egress.ask[0]", POLICY_LEVEL_SESSION, 3 },
-	{ "session ask over agent allow", NULL, ALLOW_A, ASK_A("**"), "GET", "a.com", "/",
-	  POLICY_ASK, "egress.ask[0]", POLICY_LEVEL_SESSION, 1 },
-	{ "other host: default", NULL, ALLOW_A, NULL, "GET", "b.com", "/", POLICY_DENY, "default",
-	  POLICY_LEVEL_ENGINE, 0 },
-	{ "file order names the first deny",
-	  NULL, "egress: {deny: [\"POST a.com/**\", \"* a.com/**\"]}\n", NULL, "POST", "a.com", "/",
-	  POLICY_DENY, "egress.deny[0]", POLICY_LEVEL_AGENT, 0 },
+	{"no rule anywhere: egress default deny", NULL, NULL, NULL, "GET", "a.com", "/",
+	 POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0},
+	{"agent allow", NULL, ALLOW_A, NULL, "GET", "a.com", "/", POLICY_ALLOW, "egress.allow[0]",
+	 POLICY_LEVEL_AGENT, 0},
+	{"server deny beats agent allow", DENY_A, ALLOW_A, NULL, "GET", "a.com", "/", POLICY_DENY,
+	 "egress.deny[0]", POLICY_LEVEL_SERVER, 0},
+	{"server deny beats session allow", DENY_A, NULL, ALLOW_A, "GET", "a.com", "/", POLICY_DENY,
+	 "egress.deny[0]", POLICY_LEVEL_SERVER, 0},
+	{"session deny short-circuits", ALLOW_A, ALLOW_A, DENY_A, "GET", "a.com", "/", POLICY_DENY,
+	 "egress.deny[0]", POLICY_LEVEL_SESSION, 0},
+	{"ask beats allow", ASK_A("**"), ALLOW_A, NULL, "GET", "a.com", "/", POLICY_ASK,
+	 "egress.ask[0]", POLICY_LEVEL_SERVER, 1},
+	{"deny beats ask", ASK_A("**"), DENY_A, NULL, "GET", "a.com", "/", POLICY_DENY,
+	 "egress.deny[0]", POLICY_LEVEL_AGENT, 0},
+	{"asks merge, session first", ASK_A("**"), ASK_A("*"), ASK_A("x"), "GET", "a.com", "/x",
+	 POLICY_ASK, "egress.ask[0]", POLICY_LEVEL_SESSION, 3},
+	{"session ask over agent allow", NULL, ALLOW_A, ASK_A("**"), "GET", "a.com", "/",
+	 POLICY_ASK, "egress.ask[0]", POLICY_LEVEL_SESSION, 1},
+	{"other host: default", NULL, ALLOW_A, NULL, "GET", "b.com", "/", POLICY_DENY, "default",
+	 POLICY_LEVEL_ENGINE, 0},
+	{"file order names the first deny", NULL,
+	 "egress: {deny: [\"POST a.com/**\", \"* a.com/**\"]}\n", NULL, "POST", "a.com", "/",
+	 POLICY_DENY, "egress.deny[0]", POLICY_LEVEL_AGENT, 0},
 	/* special-purpose ranges */
-	{ "IP literal in a special range", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
-	  "10.0.0.5", "/", POLICY_DENY, "special-purpose-address", POLICY_LEVEL_ENGINE, 0 },
-	{ "metadata address", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET", "169.254.169.254",
-	  "/latest", POLICY_DENY, "special-purpose-address", POLICY_LEVEL_ENGINE, 0 },
-	{ "v4-mapped v6 literal", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
-	  "[::ffff:8.8.8.8]", "/", POLICY_DENY, "special-purpose-address", POLICY_LEVEL_ENGINE, 0 },
-	{ "public IP literal with any-host allow", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
-	  "8.8.8.8", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "CIDR allow lifts the special range", NULL, "egress: {allow: [\"* 10.0.0.0/8\"]}\n", NULL,
-	  "GET", "10.0.0.5", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "v4 CIDR matches a v4-mapped v6 literal", NULL, "egress: {allow: [\"* 10.0.0.0/8\"]}\n",
-	  NULL, "GET", "[::ffff:10.0.0.5]", "/", POLICY_ALLOW, "egress.allow[0]",
-	  POLICY_LEVEL_AGENT, 0 },
-	{ "CIDR ask lifts it too, as an ask", NULL, "egress: {ask: [\"GET 10.0.0.0/8\"]}\n", NULL,
-	  "GET", "10.1.1.1", "/", POLICY_ASK, "egress.ask[0]", POLICY_LEVEL_AGENT, 1 },
-	{ "server CIDR deny beats agent CIDR allow", "egress: {deny: [\"* 10.0.0.0/8\"]}\n",
-	  "egress: {allow: [\"* 10.0.0.0/8\"]}\n", NULL, "GET", "10.0.0.5", "/", POLICY_DENY,
-	  "egress.deny[0]", POLICY_LEVEL_SERVER, 0 },
-	{ "the seed's deny of 169.254/16", NULL, "egress: {deny: [\"* 169.254.0.0/16\"]}\n", NULL,
-	  "GET", "169.254.169.254", "/", POLICY_DENY, "egress.deny[0]", POLICY_LEVEL_AGENT, 0 },
+	{"IP literal in a special range", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
+	 "10.0.0.5", "/", POLICY_DENY, "special-purpose-address", POLICY_LEVEL_ENGINE, 0},
+	{"metadata address", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET", "169.254.169.254",
+	 "/latest", POLICY_DENY, "special-purpose-address", POLICY_LEVEL_ENGINE, 0},
+	{"v4-mapped v6 literal", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
+	 "[::ffff:8.8.8.8]", "/", POLICY_DENY, "special-purpose-address", POLICY_LEVEL_ENGINE, 0},
+	{"public IP literal with any-host allow", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
+	 "8.8.8.8", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0},
+	{"CIDR allow lifts the special range", NULL, "egress: {allow: [\"* 10.0.0.0/8\"]}\n", NULL,
+	 "GET", "10.0.0.5", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0},
+	{"v4 CIDR matches a v4-mapped v6 literal", NULL, "egress: {allow: [\"* 10.0.0.0/8\"]}\n",
+	 NULL, "GET", "[::ffff:10.0.0.5]", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT,
+	 0},
+	{"CIDR ask lifts it too, as an ask", NULL, "egress: {ask: [\"GET 10.0.0.0/8\"]}\n", NULL,
+	 "GET", "10.1.1.1", "/", POLICY_ASK, "egress.ask[0]", POLICY_LEVEL_AGENT, 1},
+	{"server CIDR deny beats agent CIDR allow", "egress: {deny: [\"* 10.0.0.0/8\"]}\n",
+	 "egress: {allow: [\"* 10.0.0.0/8\"]}\n", NULL, "GET", "10.0.0.5", "/", POLICY_DENY,
+	 "egress.deny[0]", POLICY_LEVEL_SERVER, 0},
+	{"the seed's deny of 169.254/16", NULL, "egress: {deny: [\"* 169.254.0.0/16\"]}\n", NULL,
+	 "GET", "169.254.169.254", "/", POLICY_DENY, "egress.deny[0]", POLICY_LEVEL_AGENT, 0},
 	/* hosts, methods, ports */
-	{ "wildcard: subdomain", NULL, "egress: {allow: [\"* *.example.com/**\"]}\n", NULL, "GET",
-	  "a.b.example.com", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "wildcard: not the domain itself", NULL, "egress: {allow: [\"* *.example.com/**\"]}\n",
-	  NULL, "GET", "example.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0 },
-	{ "case and trailing dot", NULL, ALLOW_A, NULL, "GET", "A.COM.", "/", POLICY_ALLOW,
-	  "egress.allow[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "IDNA rule, A-label request", NULL,
-	  "egress: {allow: [\"GET b\xc3\xbc" "cher.de/**\"]}\n", NULL, "GET", "xn--bcher-kva.de",
-	  "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "IDNA rule, U-label request in capitals", NULL,
-	  "egress: {allow: [\"GET xn--bcher-kva.de/**\"]}\n", NULL, "GET", "B\xc3\x9c" "CHER.DE.",
-	  "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "method not listed", NULL, "egress: {allow: [\"GET,HEAD a.com/**\"]}\n", NULL, "POST",
-	  "a.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0 },
-	{ "extension method", NULL, "egress: {allow: [\"PROPFIND a.com/**\"]}\n", NULL, "PROPFIND",
-	  "a.com", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0 },
-	{ "extension method vs GET rule", NULL, "egress: {allow: [\"GET a.com/**\"]}\n", NULL,
-	  "PROPFIND", "a.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0 },
-	{ "port not allowed", NULL, "egress: {allow: [\"GET a.com:8443/**\"]}\n", NULL, "GET",
-	  "a.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0 },
-	{ "path glob", NULL, "egress: {allow: [\"GET a.com/v1/*\"]}\n", NULL, "GET", "a.com",
-	  "/v1/x/y", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0 },
-	{ "dot-segments are refused", NULL, "egress: {allow: [\"GET a.com/pub/**\"]}\n", NULL, "GET",
-	  "a.com", "/pub/../admin", POLICY_DENY, "malformed-event", POLICY_LEVEL_ENGINE, 0 },
-	{ "non-canonical IP is refused", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
-	  "0x7f000001", "/", POLICY_DENY, "malformed-event", POLICY_LEVEL_ENGINE, 0 },
-	{ "lower-case method is refused", NULL, ALLOW_A, NULL, "get", "a.com", "/", POLICY_DENY,
-	  "malformed-event", POLICY_LEVEL_ENGINE, 0 },
-	{ "rule without hosts matches every host", NULL,
-	  "rules: [{name: all-get, on: egress, match: {methods: [GET]}, decision: allow}]\n", NULL,
-	  "GET", "z.org", "/", POLICY_ALLOW, "all-get", POLICY_LEVEL_AGENT, 0 },
+	{"wildcard: subdomain", NULL, "egress: {allow: [\"* *.example.com/**\"]}\n", NULL, "GET",
+	 "a.b.example.com", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0},
+	{"wildcard: not the domain itself", NULL, "egress: {allow: [\"* *.example.com/**\"]}\n",
+	 NULL, "GET", "example.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0},
+	{"case and trailing dot", NULL, ALLOW_A, NULL, "GET", "A.COM.", "/", POLICY_ALLOW,
+	 "egress.allow[0]", POLICY_LEVEL_AGENT, 0},
+	{"IDNA rule, A-label request", NULL,
+	 "egress: {allow: [\"GET b\xc3\xbc"
+	 "cher.de/**\"]}\n",
+	 NULL, "GET", "xn--bcher-kva.de", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT,
+	 0},
+	{"IDNA rule, U-label request in capitals", NULL,
+	 "egress: {allow: [\"GET xn--bcher-kva.de/**\"]}\n", NULL, "GET",
+	 "B\xc3\x9c"
+	 "CHER.DE.",
+	 "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0},
+	{"method not listed", NULL, "egress: {allow: [\"GET,HEAD a.com/**\"]}\n", NULL, "POST",
+	 "a.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0},
+	{"extension method", NULL, "egress: {allow: [\"PROPFIND a.com/**\"]}\n", NULL, "PROPFIND",
+	 "a.com", "/", POLICY_ALLOW, "egress.allow[0]", POLICY_LEVEL_AGENT, 0},
+	{"extension method vs GET rule", NULL, "egress: {allow: [\"GET a.com/**\"]}\n", NULL,
+	 "PROPFIND", "a.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0},
+	{"port not allowed", NULL, "egress: {allow: [\"GET a.com:8443/**\"]}\n", NULL, "GET",
+	 "a.com", "/", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0},
+	{"path glob", NULL, "egress: {allow: [\"GET a.com/v1/*\"]}\n", NULL, "GET", "a.com",
+	 "/v1/x/y", POLICY_DENY, "default", POLICY_LEVEL_ENGINE, 0},
+	{"dot-segments are refused", NULL, "egress: {allow: [\"GET a.com/pub/**\"]}\n", NULL, "GET",
+	 "a.com", "/pub/../admin", POLICY_DENY, "malformed-event", POLICY_LEVEL_ENGINE, 0},
+	{"non-canonical IP is refused", NULL, "egress: {allow: [\"* *\"]}\n", NULL, "GET",
+	 "0x7f000001", "/", POLICY_DENY, "malformed-event", POLICY_LEVEL_ENGINE, 0},
+	{"lower-case method is refused", NULL, ALLOW_A, NULL, "get", "a.com", "/", POLICY_DENY,
+	 "malformed-event", POLICY_LEVEL_ENGINE, 0},
+	{"rule without hosts matches every host", NULL,
+	 "rules: [{name: all-get, on: egress, match: {methods: [GET]}, decision: allow}]\n", NULL,
+	 "GET", "z.org", "/", POLICY_ALLOW, "all-get", POLICY_LEVEL_AGENT, 0},
 };
 
 static void test_levels(void)
 {
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		struct policy_event ev = ev_egress(levels[i].method, levels[i].host, levels[i].path);
+		struct policy_event ev =
+			ev_egress(levels[i].method, levels[i].host, levels[i].path);
 		struct policy_decision d;
 		struct fx f;
 		if (!fx_init(&f, levels[i].server, levels[i].agent, levels[i].session)) {
@@ -126,15 +131,15 @@ static void test_levels(void)
 
 static void test_other_kinds(void)
 {
-	const char *argv[] = { "ls", "-l" };
-	struct policy_event ex = { .kind = POLICY_EXEC, .argv = argv, .argc = 2 };
+	const char *argv[] = {"ls", "-l"};
+	struct policy_event ex = {.kind = POLICY_EXEC, .argv = argv, .argc = 2};
 	struct policy_event tc = ev_tool("Read", NULL), us = ev_usage("0.10");
 	struct policy_decision d;
 	struct fx f;
 
 	fx_init(&f, NULL, NULL, NULL);
-	check(fx_eval(&f, &ex, -1, &d) == POLICY_ALLOW && d.by_default, "exec: default allow",
-	      "%s", d.why.reason);
+	check(fx_eval(&f, &ex, -1, &d) == POLICY_ALLOW && d.by_default, "exec: default allow", "%s",
+	      d.why.reason);
 	policy_decision_release(&d);
 	check(fx_verdict(&f, &tc, -1) == POLICY_ALLOW, "tool call: default allow", "-");
 	check(fx_verdict(&f, &us, -1) == POLICY_ALLOW && policy_session_spend(f.s) == 100000,
@@ -144,7 +149,8 @@ static void test_other_kinds(void)
 	check(fx_verdict(&f, &ex, -1) == POLICY_DENY, "exec without argv is refused", "-");
 	fx_free(&f);
 
-	fx_init(&f, "rules: [{name: no-curl, on: exec, match: {commands: [curl]}, decision: deny}]\n",
+	fx_init(&f,
+		"rules: [{name: no-curl, on: exec, match: {commands: [curl]}, decision: deny}]\n",
 		"rules: [{name: t, on: tool_call, match: {tools: [\"mcp__*\"]}, decision: ask}]\n",
 		NULL);
 	ex.argc = 2;
@@ -171,7 +177,8 @@ static const char npm_push[] =
 
 static void test_npm_then_push(void)
 {
-	struct policy_event push = ev_egress("POST", "github.com", "/acme/app.git/git-receive-pack");
+	struct policy_event push =
+		ev_egress("POST", "github.com", "/acme/app.git/git-receive-pack");
 	struct policy_event meta = ev_egress("GET", "registry.npmjs.org", "/lodash");
 	struct policy_event tgz = ev_egress("GET", "registry.npmjs.org", "/lodash/-/lodash-4.tgz");
 	struct policy_decision d;
@@ -181,7 +188,8 @@ static void test_npm_then_push(void)
 	check(fx_verdict(&f, &push, -1) == POLICY_ALLOW, "push before any install is allowed", "-");
 	check(fx_verdict(&f, &meta, -1) == POLICY_ALLOW && !policy_session_value(f.s, "installed"),
 	      "metadata fetch does not mark", "-");
-	check(fx_verdict(&f, &tgz, -1) == POLICY_ALLOW && policy_session_value(f.s, "installed") == 1,
+	check(fx_verdict(&f, &tgz, -1) == POLICY_ALLOW &&
+		      policy_session_value(f.s, "installed") == 1,
 	      "tarball fetch marks installed", "-");
 	check(fx_eval(&f, &push, -1, &d) == POLICY_ASK &&
 		      strcmp(d.why.rule, "push-after-install") == 0 &&
@@ -206,7 +214,8 @@ static void test_approvals(void)
 	fx_init(&f, NULL,
 		"egress: {allow: [\"* y.com/**\"]}\n"
 		"rules:\n"
-		"  - {name: count-x, on: egress, match: {hosts: [x.com]}, decision: ask, increment: "
+		"  - {name: count-x, on: egress, match: {hosts: [x.com]}, decision: ask, "
+		"increment: "
 		"{n: 1}}\n"
 		"  - {name: seen, on: egress, increment: {seen: 1}}\n",
 		NULL);
@@ -241,21 +250,23 @@ static void test_approvals(void)
 	fx_free(&f);
 
 	fx_init(&f, NULL,
-		"rules:\n  - {name: d, on: exec, match: {commands: [\"rm -rf /\"]}, decision: deny, "
+		"rules:\n  - {name: d, on: exec, match: {commands: [\"rm -rf /\"]}, decision: "
+		"deny, "
 		"set: [tried_rm]}\n  - {name: c, on: exec, increment: {execs: 1}}\n"
 		"  - {name: too-many, on: exec, if: \"execs >= 3\", decision: deny}\n",
 		NULL);
 	{
-		const char *rm[] = { "rm", "-rf", "/" }, *ls[] = { "ls" };
-		struct policy_event e1 = { .kind = POLICY_EXEC, .argv = rm, .argc = 3 };
-		struct policy_event e2 = { .kind = POLICY_EXEC, .argv = ls, .argc = 1 };
+		const char *rm[] = {"rm", "-rf", "/"}, *ls[] = {"ls"};
+		struct policy_event e1 = {.kind = POLICY_EXEC, .argv = rm, .argc = 3};
+		struct policy_event e2 = {.kind = POLICY_EXEC, .argv = ls, .argc = 1};
 		check(fx_verdict(&f, &e1, -1) == POLICY_DENY &&
 			      policy_session_value(f.s, "tried_rm") == 1 &&
 			      policy_session_value(f.s, "execs") == 0,
 		      "a deny applies its own updates only", "-");
 		for (int i = 0; i < 3; i++)
 			fx_verdict(&f, &e2, -1);
-		check(policy_session_value(f.s, "execs") == 3 && fx_verdict(&f, &e2, -1) == POLICY_DENY,
+		check(policy_session_value(f.s, "execs") == 3 &&
+			      fx_verdict(&f, &e2, -1) == POLICY_DENY,
 		      "a counter condition denies the fourth", "execs=%lld",
 		      (long long)policy_session_value(f.s, "execs"));
 	}
@@ -263,7 +274,8 @@ static void test_approvals(void)
 
 	fx_init(&f, NULL,
 		"egress: {allow: [\"* api.openai.com/**\"]}\n"
-		"rules: [{name: pricey, on: egress, match: {hosts: [api.openai.com]}, if: \"spend >= "
+		"rules: [{name: pricey, on: egress, match: {hosts: [api.openai.com]}, if: \"spend "
+		">= "
 		"1.00\", decision: ask}]\n",
 		NULL);
 	x = ev_egress("POST", "api.openai.com", "/v1/chat");
@@ -290,14 +302,16 @@ static void test_swap(void)
 {
 	struct policy_event a = ev_egress("GET", "a.com", "/");
 	struct policy_decision d;
-	ombx_err err = { 0 };
+	ombx_err err = {0};
 	char path[] = "/tmp/ombx-policy-swap-XXXXXX";
 	int fd = mkstemp(path);
 	uint64_t v0;
 	struct fx f;
 
-	fx_init(&f, NULL, "egress: {ask: [\"* a.com/**\"]}\nrules: [{name: m, on: egress, decision: "
-			  "ask, increment: {k: 1}}]\n", NULL);
+	fx_init(&f, NULL,
+		"egress: {ask: [\"* a.com/**\"]}\nrules: [{name: m, on: egress, decision: "
+		"ask, increment: {k: 1}}]\n",
+		NULL);
 	v0 = policy_engine_version(f.e);
 	check(fx_eval(&f, &a, -1, &d) == POLICY_ASK, "before the swap: ask", "-");
 	policy_engine_swap(f.e, POLICY_LEVEL_AGENT, load(DENY_A, &err));
@@ -344,7 +358,7 @@ static void *swapper(void *arg)
 static void test_swap_race(void)
 {
 	struct policy_event a = ev_egress("GET", "a.com", "/");
-	struct race r = { 0 };
+	struct race r = {0};
 	struct policy_session *s;
 	bool sane = true;
 	pthread_t t;
@@ -355,8 +369,8 @@ static void test_swap_race(void)
 	for (r.evals = 0; r.evals < 200000 && sane; r.evals++) {
 		struct policy_decision d;
 		policy_eval(s, &a, &d);
-		sane = (d.verdict == POLICY_DENY &&
-			(strcmp(d.why.rule, "default") == 0 || strcmp(d.why.rule, "egress.deny[0]") == 0)) ||
+		sane = (d.verdict == POLICY_DENY && (strcmp(d.why.rule, "default") == 0 ||
+						     strcmp(d.why.rule, "egress.deny[0]") == 0)) ||
 		       (d.verdict == POLICY_ALLOW && strcmp(d.why.rule, "egress.allow[0]") == 0);
 		policy_decision_release(&d);
 	}
@@ -400,7 +414,8 @@ static void test_check_addr(void)
 		struct policy_event ev = ev_egress("GET", "a.com", "/");
 		ev.addr = "127.0.0.1"; /* DNS pointed the name somewhere inside */
 		policy_eval(f.s, &ev, &d);
-		check(d.verdict == POLICY_DENY && strcmp(d.why.rule, "special-purpose-address") == 0,
+		check(d.verdict == POLICY_DENY &&
+			      strcmp(d.why.rule, "special-purpose-address") == 0,
 		      "a name resolved to loopback is refused", "%s", d.why.rule);
 		policy_decision_release(&d);
 		ev.addr = "140.82.112.3";
