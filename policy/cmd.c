@@ -211,7 +211,7 @@ static size_t real_start(const char *const *argv, size_t argc)
 				snprintf(f, sizeof(f), " %s ", argv[i]);
 				value = strstr(wrappers[w].value_flags, f) != NULL;
 			}
-			i += value ? 2 : 1;
+			i += value && i + 1 < argc ? 2 : 1; /* a value flag may end the line */
 			if (end)
 				break;
 		}

@@ -356,6 +356,8 @@ static const struct {
 	{"git push --force", ARGV("sudo", "-u", "root", "git", "push", "--force"), NULL, CMD_MATCH},
 	{"git push --force", ARGV("sh", "-c", "git push --force"), NULL, CMD_MATCH},
 	{"git push --force", ARGV("sudo", "--", "-x"), NULL, CMD_UNPARSEABLE},
+	{"git push --force", ARGV("sudo", "-u"), NULL, CMD_NO_MATCH}, /* fuzzer: read past argv */
+	{"git push --force", NULL, "x && sudo -u", CMD_NO_MATCH},
 	{"rm -rf /", ARGV("rm", "-rf", "/"), NULL, CMD_MATCH},
 	{"rm -rf /", ARGV("rm", "-r", "-f", "/"), NULL, CMD_MATCH},
 	{"rm -rf /", ARGV("rm", "-fr", "/"), NULL, CMD_MATCH},
