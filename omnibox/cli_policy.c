@@ -102,6 +102,31 @@ static int string_array(json_t *a, const char **out, size_t max, size_t *n)
 	return 0;
 }
 
+static const char *egress_event(json_t *o, struct jevent *je, bool *bad)
+{
+	struct policy_event *ev = &je->ev;
+	json_t *v;
+
+	ev->kind = POLICY_EGRESS;
+	ev->method = jstr(o, "method", bad);
+	ev->scheme = jstr(o, "scheme", bad);
+	ev->host = jstr(o, "host", bad);
+	ev->path = jstr(o, "path", bad);
+	ev->addr = jstr(o, "addr", bad);
+	if ((v = json_object_get(o, "port"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 65535)
+			return "\"port\" must be a number from 1 to 65535";
+		ev->port = (unsigned)json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "secrets"))) {
+		if (string_array(v, je->secrets, 64, &ev->n_secrets) < 0)
+			return "\"secrets\" must be a list of at most 64 names";
+		ev->secrets = je->secrets;
+	}
+	return NULL;
+}
+
 /* Fills je from o; returns NULL or what is wrong. */
 static const char *to_event(json_t *o, struct jevent *je)
 {
@@ -138,23 +163,9 @@ static const char *to_event(json_t *o, struct jevent *je)
 		je->approve = json_is_true(v);
 	}
 	if (strcmp(kind, "egress") == 0) {
-		ev->kind = POLICY_EGRESS;
-		ev->method = jstr(o, "method", &bad);
-		ev->scheme = jstr(o, "scheme", &bad);
-		ev->host = jstr(o, "host", &bad);
-		ev->path = jstr(o, "path", &bad);
-		ev->addr = jstr(o, "addr", &bad);
-		if ((v = json_object_get(o, "port"))) {
-			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			    json_integer_value(v) > 65535)
-				return "\"port\" must be a number from 1 to 65535";
-			ev->port = (unsigned)json_integer_value(v);
-		}
-		if ((v = json_object_get(o, "secrets"))) {
-			if (string_array(v, je->secrets, 64, &ev->n_secrets) < 0)
-				return "\"secrets\" must be a list of at most 64 names";
-			ev->secrets = je->secrets;
-		}
+		const char *why = egress_event(o, je, &bad);
+		if (why)
+			return why;
 	} else if (strcmp(kind, "exec") == 0) {
 		ev->kind = POLICY_EXEC;
 		if (!(v = json_object_get(o, "argv")) ||

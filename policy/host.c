@@ -126,13 +126,37 @@ static int idna(const char *name, size_t len, char *out, size_t size, size_t *ou
 	return 0;
 }
 
+/* A name ending in a numeric label is an IPv4 attempt (as URL parsers read
+ * it): it must then be a canonical dotted quad, which sets *is_ip. */
+static int numeric_tail(const char *out, size_t n, bool *is_ip, char *msg, size_t msgsize)
+{
+	const char *last = memrchr(out, '.', n);
+	char check[16];
+	uint8_t v4[4];
+
+	last = last ? last + 1 : out;
+	if (!numeric_label(last, n - (size_t)(last - out)))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((out[i] >= '0' && out[i] <= '9') || out[i] == '.'))
+			return ERR("a host name cannot end in a numeric label");
+	if (n > 15 || inet_pton(AF_INET, out, v4) != 1)
+		return ERR("not a canonical IPv4 address (write four decimal parts "
+			   "without leading zeros, e.g. 127.0.0.1)");
+	inet_ntop(AF_INET, v4, check, sizeof(check));
+	if (strcmp(check, out) != 0)
+		return ERR("not a canonical IPv4 address (write four decimal parts without "
+			   "leading zeros, e.g. %s)",
+			   check);
+	*is_ip = true;
+	return 0;
+}
+
 int policy__host_canon(const char *host, size_t len, char *out, size_t size, bool *is_ip, char *msg,
 		       size_t msgsize)
 {
 	bool ascii = true, has_xn, idna_done = false;
-	const char *last;
-	uint8_t v4[4];
-	size_t n = 0, ll;
+	size_t n = 0;
 	int r;
 
 	*is_ip = false;
@@ -190,27 +214,7 @@ int policy__host_canon(const char *host, size_t len, char *out, size_t size, boo
 		if (tn != n || memcmp(tmp, out, n) != 0)
 			return ERR("an xn-- label is not in canonical form");
 	}
-	last = memrchr(out, '.', n);
-	last = last ? last + 1 : out;
-	ll = n - (size_t)(last - out);
-	if (numeric_label(last, ll)) {
-		for (size_t i = 0; i < n; i++)
-			if (!((out[i] >= '0' && out[i] <= '9') || out[i] == '.'))
-				return ERR("a host name cannot end in a numeric label");
-		if (inet_pton(AF_INET, out, v4) != 1 || n > 15)
-			return ERR("not a canonical IPv4 address (write four decimal parts "
-				   "without leading zeros, e.g. 127.0.0.1)");
-		{
-			char check[16];
-			inet_ntop(AF_INET, v4, check, sizeof(check));
-			if (strcmp(check, out) != 0)
-				return ERR("not a canonical IPv4 address (write four decimal "
-					   "parts without leading zeros, e.g. %s)",
-					   check);
-		}
-		*is_ip = true;
-	}
-	return 0;
+	return numeric_tail(out, n, is_ip, msg, msgsize);
 }
 
 int policy_host_canon(const char *host, char *out, size_t size, ombx_err *err)
