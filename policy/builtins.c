@@ -57,6 +57,8 @@ static void budget(const struct policy__rule *r, enum policy_level level,
 	int64_t approved;
 	size_t reached = 0, klen;
 
+	if (st->spend < b->max && (b->n_thresholds == 0 || st->spend < b->thresholds[0]))
+		return; /* the common case, checked on every event: stay cheap */
 	policy__format_usd(spend, sizeof(spend), st->spend);
 	policy__format_usd(cap, sizeof(cap), b->max);
 	if (st->spend >= b->max) {
