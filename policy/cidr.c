@@ -16,7 +16,7 @@
 static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* Strict dotted quad: four decimal parts 0-255, no leading zeros. */
-static int parse_v4(const char *s, size_t len, uint8_t out[4])
+int policy__parse_v4(const char *s, size_t len, uint8_t out[4])
 {
 	size_t i = 0;
 
@@ -57,7 +57,7 @@ int policy_addr_parse(const char *s, struct policy_addr *out)
 	if (!s)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (parse_v4(s, len, v4) == 0) {
+	if (policy__parse_v4(s, len, v4) == 0) {
 		memcpy(out->a, v4_prefix, 12);
 		memcpy(out->a + 12, v4, 4);
 		out->v4 = true;
@@ -122,7 +122,7 @@ int policy__cidr_parse(const char *s, size_t len, struct policy__cidr *out, char
 	bool is4;
 
 	memset(out, 0, sizeof(*out));
-	is4 = parse_v4(s, alen, v4) == 0;
+	is4 = policy__parse_v4(s, alen, v4) == 0;
 	if (is4) {
 		memcpy(out->a, v4_prefix, 12);
 		memcpy(out->a + 12, v4, 4);

@@ -11,6 +11,16 @@
 
 #define SPEND_MAX (1000000000LL * 1000000LL)
 
+static unsigned scheme_of(const char *s)
+{
+	if (!s || (s[0] | 0x20) != 'h' || (s[1] | 0x20) != 't' || (s[2] | 0x20) != 't' ||
+	    (s[3] | 0x20) != 'p')
+		return 0;
+	if (s[4] == '\0')
+		return SCHEME_HTTP;
+	return (s[4] | 0x20) == 's' && s[5] == '\0' ? SCHEME_HTTPS : 0;
+}
+
 static const char *prep_egress(const struct policy_event *ev, struct policy__prep *p,
 			       struct policy_decision *d)
 {
@@ -25,18 +35,17 @@ static const char *prep_egress(const struct policy_event *ev, struct policy__pre
 		return policy__text(d, "host %s: %s", q, msg);
 	}
 	p->hlen = strlen(p->host);
-	mlen = strlen(ev->method);
-	if (mlen == 0 || mlen > 32 || strspn(ev->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") != mlen)
+	for (mlen = 0; mlen <= 32 && ev->method[mlen]; mlen++)
+		if (!((ev->method[mlen] >= 'A' && ev->method[mlen] <= 'Z') ||
+		      ev->method[mlen] == '-' || ev->method[mlen] == '_'))
+			break;
+	if (mlen == 0 || mlen > 32 || ev->method[mlen])
 		return "the method is not an HTTP method in upper case";
 	p->method = ev->method;
 	p->mlen = mlen;
 	p->mbit = policy__method_bit(ev->method, mlen);
-	p->scheme = 0;
-	if (ev->scheme && strcasecmp(ev->scheme, "https") == 0)
-		p->scheme = SCHEME_HTTPS;
-	else if (ev->scheme && strcasecmp(ev->scheme, "http") == 0)
-		p->scheme = SCHEME_HTTP;
-	else if (ev->scheme)
+	p->scheme = scheme_of(ev->scheme);
+	if (ev->scheme && !p->scheme)
 		return "the scheme is neither http nor https";
 	if (ev->port > 65535)
 		return "the port is not between 1 and 65535";

@@ -30,79 +30,92 @@ static int hexval(char c)
 	return -1;
 }
 
+/* Byte classes of a path (RFC 3986 pchar, plus what we refuse). */
+enum { C_ENC = 0, C_KEEP, C_SLASH, C_PCT, C_END, C_BAD, C_GLOBBAD };
+static const unsigned char cls[256] = {
+	/* everything else is C_ENC (0): percent-encoded for matching */
+	[0 ... 0x20] = C_BAD,   [0x7f] = C_BAD,         ['\\'] = C_BAD,    ['a' ... 'z'] = C_KEEP,
+	['A' ... 'Z'] = C_KEEP, ['0' ... '9'] = C_KEEP, ['-'] = C_KEEP,    ['.'] = C_KEEP,
+	['_'] = C_KEEP,         ['~'] = C_KEEP, /* unreserved */
+	['!'] = C_KEEP,         ['$'] = C_KEEP,         ['&'] = C_KEEP,    ['\''] = C_KEEP,
+	['('] = C_KEEP,         [')'] = C_KEEP,         ['*'] = C_KEEP,    ['+'] = C_KEEP,
+	[','] = C_KEEP,         [';'] = C_KEEP,         ['='] = C_KEEP,    [':'] = C_KEEP,
+	['@'] = C_KEEP, /* sub-delims, ':' and '@' */
+	['/'] = C_SLASH,        ['%'] = C_PCT,          ['?'] = C_END,     ['#'] = C_END,
+	['['] = C_GLOBBAD,      [']'] = C_GLOBBAD,      ['{'] = C_GLOBBAD, ['}'] = C_GLOBBAD,
+};
+
 static bool unreserved(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static bool pchar(unsigned char c) /* besides unreserved and '%' */
-{
-	return strchr("!$&'()*+,;=:@", c) != NULL && c != '\0';
-}
-
 static const char HEX[] = "0123456789ABCDEF";
+
+static bool dot_segment(const char *seg, size_t len)
+{
+	return (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.');
+}
 
 /* Normalises s into out; glob says '*' is special and '?', '#' refused.
  * Checks dot-segments on the result. */
 static int normalise(const char *s, size_t len, bool glob, char *out, size_t size, size_t *outlen,
 		     char *msg, size_t msgsize)
 {
-	size_t o = 0, seg = 0;
+	size_t o = 0, seg = 1, i;
 
 	if (len == 0 || s[0] != '/')
 		return ERR("a path must start with '/'");
-	for (size_t i = 0; i < len; i++) {
+	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		int hi, lo;
 		if (o + 4 > size)
 			return ERR("path is longer than %d bytes", POLICY_PATH_MAX);
-		if (c == '?' || c == '#') {
+		switch (cls[c]) {
+		case C_KEEP:
+			out[o++] = (char)c;
+			continue;
+		case C_SLASH:
+			if (i && dot_segment(out + seg, o - seg))
+				return ERR("'.' and '..' segments are not allowed in a path");
+			out[o++] = '/';
+			seg = o;
+			continue;
+		case C_PCT:
+			hi = i + 2 < len ? hexval(s[i + 1]) : -1;
+			lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return ERR("'%%' must be followed by two hex digits");
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+			if (unreserved(c)) {
+				out[o++] = (char)c;
+				continue;
+			}
+			break;
+		case C_END:
 			if (glob)
 				return ERR("'%c' cannot appear in a path glob (queries and "
 					   "fragments are not matched)",
 					   c);
+			goto done;
+		case C_BAD:
+			return ERR("byte 0x%02x must be percent-encoded in a path", c);
+		case C_GLOBBAD:
+			if (glob)
+				return ERR("'%c' is not a glob character (only * and ** are)", c);
+			break;
+		default:
 			break;
 		}
-		if (c == '%') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-			unsigned char d;
-			if (hi < 0 || lo < 0)
-				return ERR("'%%' must be followed by two hex digits");
-			d = (unsigned char)(hi << 4 | lo);
-			if (unreserved(d)) {
-				out[o++] = (char)d;
-			} else {
-				out[o++] = '%';
-				out[o++] = HEX[d >> 4];
-				out[o++] = HEX[d & 15];
-			}
-			i += 2;
-		} else if (c == '\\' || c <= 0x20 || c == 0x7f) {
-			return ERR("byte 0x%02x must be percent-encoded in a path", c);
-		} else if (glob && (c == '[' || c == ']' || c == '{' || c == '}')) {
-			return ERR("'%c' is not a glob character (only * and ** are)", c);
-		} else if (c == '/' || unreserved(c) || pchar(c)) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = HEX[c >> 4];
-			out[o++] = HEX[c & 15];
-		}
-		if (c == '/' || i + 1 == len || s[i + 1] == '/' || s[i + 1] == '?' ||
-		    s[i + 1] == '#') {
-			/* a segment ended (or this is the leading '/') */
-			if (c != '/') {
-				size_t sl = o - seg;
-				if ((sl == 1 && out[seg] == '.') ||
-				    (sl == 2 && out[seg] == '.' && out[seg + 1] == '.'))
-					return ERR(
-						"'.' and '..' segments are not allowed in a path");
-			}
-			if (c == '/')
-				seg = o;
-		}
+		out[o++] = '%';
+		out[o++] = HEX[c >> 4];
+		out[o++] = HEX[c & 15];
 	}
+done:
+	if (dot_segment(out + seg, o - seg))
+		return ERR("'.' and '..' segments are not allowed in a path");
 	out[o] = '\0';
 	*outlen = o;
 	return 0;

@@ -131,7 +131,6 @@ static int idna(const char *name, size_t len, char *out, size_t size, size_t *ou
 static int numeric_tail(const char *out, size_t n, bool *is_ip, char *msg, size_t msgsize)
 {
 	const char *last = memrchr(out, '.', n);
-	char check[16];
 	uint8_t v4[4];
 
 	last = last ? last + 1 : out;
@@ -140,16 +139,49 @@ static int numeric_tail(const char *out, size_t n, bool *is_ip, char *msg, size_
 	for (size_t i = 0; i < n; i++)
 		if (!((out[i] >= '0' && out[i] <= '9') || out[i] == '.'))
 			return ERR("a host name cannot end in a numeric label");
-	if (n > 15 || inet_pton(AF_INET, out, v4) != 1)
-		return ERR("not a canonical IPv4 address (write four decimal parts "
-			   "without leading zeros, e.g. 127.0.0.1)");
-	inet_ntop(AF_INET, v4, check, sizeof(check));
-	if (strcmp(check, out) != 0)
+	if (policy__parse_v4(out, n, v4) < 0)
 		return ERR("not a canonical IPv4 address (write four decimal parts without "
-			   "leading zeros, e.g. %s)",
-			   check);
+			   "leading zeros, e.g. 127.0.0.1)");
 	*is_ip = true;
 	return 0;
+}
+
+/* Lowercase LDH (and '_', '.'); 0 for every other byte. */
+static const char fast_map[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['-'] = 1, ['_'] = 1, ['.'] = 1,
+};
+
+/* The common case in one pass: an ASCII name of valid LDH labels, no
+ * "xn--" label, not ending in a numeric label. Returns its length, or 0 to
+ * send anything else down the careful path (which also words the errors). */
+static size_t fast_canon(const char *host, size_t len, char *out, size_t size)
+{
+	size_t start = 0, l;
+
+	if (len && host[len - 1] == '.')
+		len--;
+	if (len == 0 || len > POLICY_HOST_MAX || len >= size)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? host[i] : '.';
+		if (!fast_map[(unsigned char)c])
+			return 0;
+		if (c != '.') {
+			out[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+			continue;
+		}
+		l = i - start;
+		if (l == 0 || l > 63 || out[start] == '-' || out[i - 1] == '-' ||
+		    (l >= 4 && memcmp(out + start, "xn--", 4) == 0))
+			return 0;
+		if (i < len)
+			out[i] = '.';
+		else if (numeric_label(out + start, l))
+			return 0;
+		start = i + 1;
+	}
+	out[len] = '\0';
+	return len;
 }
 
 int policy__host_canon(const char *host, size_t len, char *out, size_t size, bool *is_ip, char *msg,
@@ -160,6 +192,8 @@ int policy__host_canon(const char *host, size_t len, char *out, size_t size, boo
 	int r;
 
 	*is_ip = false;
+	if (fast_canon(host, len, out, size))
+		return 0;
 	if (len == 0)
 		return ERR("empty host");
 	if (len > 4 * POLICY_HOST_MAX + 2)

@@ -68,6 +68,8 @@ struct policy__cidr {
 int policy__cidr_parse(const char *s, size_t len, struct policy__cidr *out, char *msg,
 		       size_t msgsize);
 bool policy__cidr_match(const struct policy__cidr *c, const struct policy_addr *a);
+/* The strict dotted quad (four decimal parts 0-255, no leading zeros). */
+int policy__parse_v4(const char *s, size_t len, uint8_t out[4]);
 void policy__addr_text(const struct policy_addr *a, char *buf, size_t size);
 /* Whether s (len bytes) looks like a CIDR rather than host/path. */
 bool policy__looks_cidr(const char *s, size_t len);

@@ -138,16 +138,22 @@ void policy__quote(char *buf, size_t size, const char *s, size_t len)
 
 uint64_t policy__hash(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a final mix */
+	/* eight bytes at a time, multiply-xorshift mixing (not cryptographic:
+	 * keys come from policy files and canonical hosts) */
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = 0x243f6a8885a308d3ULL ^ (len * k), w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 32;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
+	w = 0;
+	memcpy(&w, s, len);
+	h = (h ^ w) * k;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
 }
 
 static bool is_alpha(char c)
