@@ -107,7 +107,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 struct result {
-	double per_sec, p50, p99, p999;
+	double per_sec, p50, p99, p999, compile_us;
 	size_t allow, deny, ask;
 };
 
@@ -122,10 +122,12 @@ static int run(int n_rules, double seconds, const struct ev *evs, struct result 
 	size_t n = 0;
 
 	memset(res, 0, sizeof(*res));
+	t0 = now();
 	if (policy_set_load_buffer("bench.yaml", yaml, strlen(yaml), &set, &err) < 0) {
 		fprintf(stderr, "policy_bench: %s\n", err.msg);
 		return -1;
 	}
+	res->compile_us = (now() - t0) * 1e6;
 	if (n_rules && policy_set_rule_count(set) != (size_t)n_rules) {
 		fprintf(stderr, "policy_bench: generated %zu rules, wanted %d\n",
 			policy_set_rule_count(set), n_rules);
@@ -211,6 +213,7 @@ int main(int argc, char **argv)
 		       r[k].ask);
 	}
 	printf("1000 rules / empty throughput ratio: %.2f\n", r[2].per_sec / r[0].per_sec);
+	printf("compiling the 1000-rule policy (YAML to indexed set): %.0f us\n", r[2].compile_us);
 	printf("target >= 1000000 evaluations/s on one core: %s\n",
 	       r[2].per_sec >= 1e6 ? "met" : "NOT met");
 	return 0;

@@ -113,7 +113,8 @@ struct policy_event {
 	/* tool_call: the tool's name and, for shell-like tools, its command */
 	const char *tool, *command;
 	/* usage: spend in millionths of a USD. cost is added to the session's
-	 * spend; total (if >= 0) raises the spend to it (spend never falls). */
+	 * spend; total, when higher than the spend, raises it (spend never
+	 * falls; 0 means no total). model is informational. */
 	int64_t cost_micro_usd, total_micro_usd;
 	const char *model;
 };
@@ -198,8 +199,10 @@ struct policy_injection {
  * Returns the number written to out (at most max), or -EINVAL. */
 int policy_injections(const struct policy_decision *d, const struct policy_event *ev,
 		      struct policy_injection *out, size_t max);
-/* Every secret of the current sets with a placeholder, for the jail's
- * environment: name and placeholder_env of each, at most max. */
+/* Every secret with a placeholder in the session's sets, for the jail's
+ * environment: name and placeholder_env of each, at most max; returns the
+ * count. The pointers are valid until the session's next evaluation (which
+ * may pick up a swapped set) or its end. */
 struct policy_placeholder {
 	const struct policy_secret *secret;
 	const char *name, *env;
@@ -236,10 +239,12 @@ int policy_addr_parse(const char *s, struct policy_addr *out);
  * such), returns that range's name (e.g. "link-local (169.254.0.0/16)");
  * NULL otherwise. */
 const char *policy_addr_special(const struct policy_addr *a);
-/* Whether a (canonical-form IP text) may be dialled: not special, or special
- * but allowed explicitly by a CIDR allow rule of the session's current sets
- * and denied by no CIDR deny rule. Fills d like policy_eval (engine or CIDR
- * rule named); applies no state. */
+/* Whether addr (canonical-form IP text) may be dialled: not special, or
+ * special but matched explicitly by a CIDR allow or ask rule of the
+ * session's current sets; and denied by no CIDR deny rule. Only CIDR rules
+ * are consulted (the request itself was decided by policy_eval). Fills d
+ * like policy_eval (ALLOW or DENY, naming the CIDR rule or the engine);
+ * applies no state. */
 int policy_check_addr(struct policy_session *s, const char *addr, struct policy_decision *d);
 
 #endif
