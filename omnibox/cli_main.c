@@ -31,6 +31,8 @@ void ombx_cli_note(const char *fmt, ...)
 
 static const char usage[] = "usage: omnibox exec [OPTIONS] [--] COMMAND [ARG...]\n"
 			    "       omnibox doctor [--json]\n"
+			    "       omnibox policy check FILE... | explain [--server F] [--agent F] "
+			    "[--session F] --events EVENTS.jsonl\n"
 			    "Run 'omnibox exec --help' for the options.\n";
 
 int main(int argc, char **argv)
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
 		return ombx_cli_exec(argc - 1, argv + 1);
 	if (strcmp(argv[1], "doctor") == 0)
 		return ombx_cli_doctor(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy") == 0)
+		return ombx_cli_policy(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -1,0 +1,50 @@
+/* policy_test.h - the little harness the policy unit tests share: TAP-ish
+ * "ok - name" / "not ok - name: why" lines, a failure count, and loading a
+ * policy from a string. Header-only: each test is one program. */
+#ifndef OMBX_TEST_POLICY_TEST_H
+#define OMBX_TEST_POLICY_TEST_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../policy/policy.h"
+
+static int n_tests, n_failed;
+
+__attribute__((format(printf, 3, 4), unused)) static void check(int ok, const char *name,
+								const char *fmt, ...)
+{
+	va_list ap;
+
+	n_tests++;
+	if (ok) {
+		printf("ok - %s\n", name);
+		return;
+	}
+	n_failed++;
+	printf("not ok - %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static inline int finish(void)
+{
+	printf("%d tests, %d failed\n", n_tests, n_failed);
+	return n_failed ? 1 : 0;
+}
+
+/* Loads yaml as "t.yaml"; NULL on error (err filled). */
+static inline struct policy_set *load(const char *yaml, ombx_err *err)
+{
+	struct policy_set *s = NULL;
+
+	memset(err, 0, sizeof(*err));
+	if (policy_set_load_buffer("t.yaml", yaml, strlen(yaml), &s, err) < 0)
+		return NULL;
+	return s;
+}
+
+#endif
