@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "omnibox.h"
+#include "../common/quote.h"
 
 #define OMBX_MAX_PIDS	 4194304 /* the kernel's PID_MAX_LIMIT */
 #define OMBX_MIN_CPUS	 0.01	 /* 1ms of quota per 100ms period */
@@ -61,11 +62,5 @@ int ombx_config_add_env_pass(struct ombx_config *c, const char *name, ombx_err *
 /* [A-Za-z_][A-Za-z0-9_]*, the first len bytes of s. */
 bool ombx_env_name_valid(const char *s, size_t len);
 
-/* Internal: writes the len bytes at s into buf as a double-quoted string safe
- * to show on a terminal (quotes, backslashes, control bytes, NULs and invalid
- * UTF-8 are escaped as \" \\ \n \t \xNN), cut with ..." if it does not fit.
- * size must be at least 8. s may be NULL (len 0). */
-#define OMBX_QUOTE_MAX 160
-void ombx__quote(char *buf, size_t size, const char *s, size_t len);
 
 #endif

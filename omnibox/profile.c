@@ -210,7 +210,7 @@ static int apply_tty(struct pctx *p, const struct pkey *k, yaml_event_t *ev)
 			return 0;
 		}
 	}
-	ombx__quote(q, sizeof(q), sval(ev), ev->data.scalar.length);
+	ombx_quote(q, sizeof(q), sval(ev), ev->data.scalar.length);
 	return perr(p, ev->start_mark, EINVAL, "%s: %s is not a boolean (expected true or false)",
 		    k->name, q);
 }
@@ -279,7 +279,7 @@ static int apply_env_pair(struct pctx *p, yaml_event_t *ev, char ***seen, size_t
 	if (r < 0)
 		return r;
 	nlen = ev->data.scalar.length;
-	ombx__quote(q, sizeof(q), sval(ev), nlen);
+	ombx_quote(q, sizeof(q), sval(ev), nlen);
 	if (!ombx_env_name_valid(sval(ev), nlen))
 		return perr(p, key_mark, EINVAL,
 			    "env: %s is not a variable name (expected letters, digits and _, not "
@@ -366,7 +366,7 @@ static int unknown_key(struct pctx *p, const yaml_event_t *ev)
 	for (size_t i = 0; i < ARRAY_SIZE(pkeys) && off < sizeof(keys); i++)
 		off += (size_t)snprintf(keys + off, sizeof(keys) - off, "%s%s", i ? ", " : "",
 					pkeys[i].name);
-	ombx__quote(q, sizeof(q), sval(ev), ev->data.scalar.length);
+	ombx_quote(q, sizeof(q), sval(ev), ev->data.scalar.length);
 	return perr(p, ev->start_mark, EINVAL, "unknown key %s (expected one of: %s)", q, keys);
 }
 

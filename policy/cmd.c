@@ -66,25 +66,7 @@ int policy__cmdpat_parse(struct policy__arena *a, const char *s, size_t len,
 
 static bool wmatch(const char *p, const char *t)
 {
-	size_t plen = strlen(p), tlen = strlen(t), pi = 0, ti = 0, sp = (size_t)-1, st = 0;
-
-	while (ti < tlen) {
-		if (pi < plen && p[pi] == '*') {
-			sp = pi++;
-			st = ti;
-		} else if (pi < plen && p[pi] == t[ti]) {
-			pi++;
-			ti++;
-		} else if (sp != (size_t)-1) {
-			pi = sp + 1;
-			ti = ++st;
-		} else {
-			return false;
-		}
-	}
-	while (pi < plen && p[pi] == '*')
-		pi++;
-	return pi == plen;
+	return policy__wildmatch(p, strlen(p), t, strlen(t));
 }
 
 static bool is_short_group(const char *a)

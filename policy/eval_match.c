@@ -31,7 +31,7 @@ static const char *prep_egress(const struct policy_event *ev, struct policy__pre
 		return ev->host ? "the request has no method" : "the request has no host";
 	if (policy__host_canon(ev->host, strlen(ev->host), p->host, sizeof(p->host), &p->is_ip, msg,
 			       sizeof(msg)) < 0) {
-		policy__quote(q, sizeof(q), ev->host, strlen(ev->host));
+		ombx_quote(q, sizeof(q), ev->host, strlen(ev->host));
 		return policy__text(d, "host %s: %s", q, msg);
 	}
 	p->hlen = strlen(p->host);
@@ -263,7 +263,7 @@ static void secrets_checks(struct policy__ectx *x)
 		const struct policy_secret *s = name ? find_secret(snap, name) : NULL;
 		if (!s || !tls || !policy__secret_binding(s, p->host, p->hlen, p->is_ip)) {
 			char q[POLICY_QUOTE_MAX];
-			policy__quote(q, sizeof(q), name ? name : "", name ? strlen(name) : 0);
+			ombx_quote(q, sizeof(q), name ? name : "", name ? strlen(name) : 0);
 			policy__contribute(x, NULL, "secret-not-bound", POLICY_LEVEL_ENGINE,
 					   POLICY_DENY,
 					   policy__text(x->d,

@@ -173,8 +173,7 @@ int policy__glob_parse(struct policy__arena *a, const char *s, size_t len, struc
 	return 0;
 }
 
-/* '*' matches any run of characters within the segment. */
-static bool seg_match(const char *p, size_t plen, const char *t, size_t tlen)
+bool policy__wildmatch(const char *p, size_t plen, const char *t, size_t tlen)
 {
 	size_t pi = 0, ti = 0, sp = (size_t)-1, st = 0;
 
@@ -201,7 +200,7 @@ static bool glob_seg(const struct policy__glob *g, size_t k, const char *t, size
 {
 	if (g->seg_kind[k] == SEG_LIT)
 		return g->seg_len[k] == tlen && memcmp(g->segs[k], t, tlen) == 0;
-	return seg_match(g->segs[k], g->seg_len[k], t, tlen);
+	return policy__wildmatch(g->segs[k], g->seg_len[k], t, tlen);
 }
 
 bool policy__glob_match(const struct policy__glob *g, const char *path, size_t len)

@@ -261,7 +261,7 @@ int policy_host_canon(const char *host, char *out, size_t size, ombx_err *err)
 		return ombx_err_set(err, EINVAL, "no host given");
 	r = policy__host_canon(host, strlen(host), out, size, &is_ip, msg, sizeof(msg));
 	if (r < 0) {
-		policy__quote(q, sizeof(q), host, strlen(host));
+		ombx_quote(q, sizeof(q), host, strlen(host));
 		return ombx_err_set(err, -r, "host %s: %s", q, msg);
 	}
 	return 0;

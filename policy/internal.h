@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/quote.h"
 #include "policy.h"
 
 /* ---- arena: one allocation lifetime per set ---- */
@@ -26,10 +27,7 @@ void policy__arena_free(struct policy__arena *a);
 
 /* ---- small helpers (util.c) ---- */
 
-#define POLICY_QUOTE_MAX 120
-/* s (len bytes) as a double-quoted string safe for a terminal, cut with ...
- * when longer than the buffer. size >= 8. */
-void policy__quote(char *buf, size_t size, const char *s, size_t len);
+#define POLICY_QUOTE_MAX 120 /* a quoted value in a message (common/quote.h) */
 uint64_t policy__hash(const char *s, size_t len);
 /* [A-Za-z_][A-Za-z0-9_.-]*, at most POLICY_NAME_MAX bytes. */
 bool policy__name_valid(const char *s, size_t len);
@@ -40,6 +38,9 @@ int policy__parse_usd(const char *s, size_t len, int64_t *out);
 void policy__format_usd(char *buf, size_t size, int64_t micro);
 
 /* ---- hosts, addresses, globs, commands (host.c, cidr.c, glob.c, cmd.c) ---- */
+
+/* p against t, '*' matching any run of characters (no other wildcards). */
+bool policy__wildmatch(const char *p, size_t plen, const char *t, size_t tlen);
 
 /* A host pattern: an exact name, "*.suffix" (subdomains of suffix only) or
  * "*" (any host, names and addresses). */

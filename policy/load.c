@@ -39,7 +39,7 @@ int policy__fields(struct lctx *c, const struct policy__ynode *map, const char *
 			for (size_t j = 0; j < nkeys && off < sizeof(list); j++)
 				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
 							j ? ", " : "", keys[j]);
-			policy__quote(q, sizeof(q), key->val, key->len);
+			ombx_quote(q, sizeof(q), key->val, key->len);
 			return LERR(c, key, "%s: unknown key %s (expected one of: %s)", what, q,
 				    list);
 		}
@@ -104,7 +104,7 @@ int policy__want_bool(struct lctx *c, const struct policy__ynode *n, const char 
 		}
 	if (n->type != Y_SCALAR)
 		return LERR(c, n, "%s: expected true or false, not %s", what, policy__y_kind(n));
-	policy__quote(q, sizeof(q), n->val, n->len);
+	ombx_quote(q, sizeof(q), n->val, n->len);
 	return LERR(c, n, "%s: expected true or false, not %s%s", what, q,
 		    n->plain ? "" : " (a quoted string)");
 }
@@ -131,7 +131,7 @@ int policy__want_int(struct lctx *c, const struct policy__ynode *n, const char *
 bad:
 	if (n->type != Y_SCALAR)
 		return LERR(c, n, "%s: expected a whole number, not %s", what, policy__y_kind(n));
-	policy__quote(q, sizeof(q), n->val, n->len);
+	ombx_quote(q, sizeof(q), n->val, n->len);
 	return LERR(c, n, "%s: expected a whole number, not %s%s", what, q,
 		    n->plain ? "" : " (a quoted string)");
 }
@@ -145,7 +145,7 @@ int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *
 		if (n->type != Y_SCALAR || policy__y_null(n))
 			return LERR(c, n, "%s: expected an amount in USD such as 5.00, not %s",
 				    what, policy__y_kind(n));
-		policy__quote(q, sizeof(q), n->val, n->len);
+		ombx_quote(q, sizeof(q), n->val, n->len);
 		return LERR(c, n,
 			    "%s: expected an amount in USD such as 5.00, not %s (a quoted "
 			    "string)",
@@ -156,7 +156,7 @@ int policy__want_usd(struct lctx *c, const struct policy__ynode *n, const char *
 		return LERR(c, n, "%s: %s is more than the largest amount (1000000000)", what,
 			    n->val);
 	if (r < 0) {
-		policy__quote(q, sizeof(q), n->val, n->len);
+		ombx_quote(q, sizeof(q), n->val, n->len);
 		return LERR(c, n,
 			    "%s: %s is not an amount in USD (expected e.g. 5 or 2.50; no "
 			    "sign, at most 6 decimals)",
@@ -172,7 +172,7 @@ int policy__want_state_name(struct lctx *c, const struct policy__ynode *n, const
 
 	if (r < 0)
 		return r;
-	policy__quote(q, sizeof(q), n->val, n->len);
+	ombx_quote(q, sizeof(q), n->val, n->len);
 	if (!policy__name_valid(n->val, n->len))
 		return LERR(c, n,
 			    "%s: %s is not a name (letters, digits, _ . -, starting with a "

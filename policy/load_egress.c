@@ -140,7 +140,7 @@ static int entry(struct lctx *c, const struct policy__ynode *n, enum policy_verd
 		return e;
 	r->on = POLICY_EGRESS;
 	r->decision = v;
-	policy__quote(q, sizeof(q), s, n->len);
+	ombx_quote(q, sizeof(q), s, n->len);
 	r->reason = policy__strndup(c->a, msg,
 				    (size_t)snprintf(msg, sizeof(msg), "egress.%s %s", vname, q));
 	if (!r->reason)

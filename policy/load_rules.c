@@ -65,7 +65,7 @@ static int one_host(struct lctx *c, const struct policy__ynode *n, const char *w
 	char msg[256], q[POLICY_QUOTE_MAX];
 
 	if (policy__hostpat_parse(c->a, n->val, n->len, &r->hosts[i], msg, sizeof(msg)) < 0) {
-		policy__quote(q, sizeof(q), n->val, n->len);
+		ombx_quote(q, sizeof(q), n->val, n->len);
 		return LERR(c, n, "%s: host %s: %s", what, q, msg);
 	}
 	return 0;
@@ -91,7 +91,7 @@ static int one_cidr(struct lctx *c, const struct policy__ynode *n, const char *w
 	char msg[256], q[POLICY_QUOTE_MAX];
 
 	if (policy__cidr_parse(n->val, n->len, &r->cidrs[i], msg, sizeof(msg)) < 0) {
-		policy__quote(q, sizeof(q), n->val, n->len);
+		ombx_quote(q, sizeof(q), n->val, n->len);
 		return LERR(c, n, "%s: %s: %s", what, q, msg);
 	}
 	return 0;
@@ -103,7 +103,7 @@ static int one_path(struct lctx *c, const struct policy__ynode *n, const char *w
 	char msg[256], q[POLICY_QUOTE_MAX];
 
 	if (policy__glob_parse(c->a, n->val, n->len, &r->paths[i], msg, sizeof(msg)) < 0) {
-		policy__quote(q, sizeof(q), n->val, n->len);
+		ombx_quote(q, sizeof(q), n->val, n->len);
 		return LERR(c, n, "%s: %s: %s", what, q, msg);
 	}
 	return 0;
@@ -115,7 +115,7 @@ static int one_cmd(struct lctx *c, const struct policy__ynode *n, const char *wh
 	char msg[256], q[POLICY_QUOTE_MAX];
 
 	if (policy__cmdpat_parse(c->a, n->val, n->len, &r->cmds[i], msg, sizeof(msg)) < 0) {
-		policy__quote(q, sizeof(q), n->val, n->len);
+		ombx_quote(q, sizeof(q), n->val, n->len);
 		return LERR(c, n, "%s: %s: %s", what, q, msg);
 	}
 	return 0;
@@ -400,7 +400,7 @@ static int rule_head(struct lctx *c, const struct policy__ynode *n, const struct
 	if (e < 0)
 		return e;
 	if (!policy__name_valid(v[K_NAME]->val, v[K_NAME]->len)) {
-		policy__quote(q, sizeof(q), v[K_NAME]->val, v[K_NAME]->len);
+		ombx_quote(q, sizeof(q), v[K_NAME]->val, v[K_NAME]->len);
 		return LERR(c, v[K_NAME],
 			    "name: %s is not a rule name (letters, digits, _ . -, "
 			    "starting with a letter or _, at most %d bytes)",

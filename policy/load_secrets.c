@@ -399,7 +399,7 @@ static int load_policy(struct lctx *c, const struct policy__ynode *key,
 		return e;
 	hi = policy__handler_find(handler->val, handler->len);
 	if (!hi) {
-		policy__quote(q, sizeof(q), handler->val, handler->len);
+		ombx_quote(q, sizeof(q), handler->val, handler->len);
 		return LERR(c, handler, "unknown handler %s (this engine has: %s)", q,
 			    policy__handler_list);
 	}

@@ -190,7 +190,7 @@ static int check_duplicates(struct yctx *c, struct policy__ynode **pairs, size_t
 	free(keys);
 	if (!dup)
 		return 0;
-	policy__quote(q, sizeof(q), dup->val, dup->len);
+	ombx_quote(q, sizeof(q), dup->val, dup->len);
 	return policy__yerr(c->err, c->name, dup, EINVAL,
 			    "duplicate key %s (first given at line %u)", q, first->line);
 }

@@ -284,7 +284,7 @@ static void test_config_set(void)
 		int r = ombx_config_set(&c, set_cases[i].key, set_cases[i].value,
 					set_cases[i].label, &e);
 		char q[OMBX_QUOTE_MAX];
-		ombx__quote(q, sizeof(q), set_cases[i].value, strlen(set_cases[i].value));
+		ombx_quote(q, sizeof(q), set_cases[i].value, strlen(set_cases[i].value));
 		snprintf(name, sizeof(name), "set %s %s", set_cases[i].key, q);
 		if (set_cases[i].r == 0)
 			check(r == 0, name, "r=%s: %s", errname(r), e.msg);
@@ -320,25 +320,25 @@ static void test_quote(void)
 {
 	char buf[OMBX_QUOTE_MAX], big[1000];
 
-	ombx__quote(buf, sizeof(buf), "a\"b\\c\td\x01\x7f", 9);
+	ombx_quote(buf, sizeof(buf), "a\"b\\c\td\x01\x7f", 9);
 	check(strcmp(buf, "\"a\\\"b\\\\c\\td\\x01\\x7f\"") == 0, "quote escapes", "%s", buf);
-	ombx__quote(buf, sizeof(buf), "x\0y", 3);
+	ombx_quote(buf, sizeof(buf), "x\0y", 3);
 	check(strcmp(buf, "\"x\\x00y\"") == 0, "quote NUL", "%s", buf);
-	ombx__quote(buf, sizeof(buf), "/home/jos\xc3\xa9", 11);
+	ombx_quote(buf, sizeof(buf), "/home/jos\xc3\xa9", 11);
 	check(strcmp(buf, "\"/home/jos\xc3\xa9\"") == 0, "quote keeps UTF-8", "%s", buf);
-	ombx__quote(buf, sizeof(buf),
+	ombx_quote(buf, sizeof(buf),
 		    "\xc2\x9b"
 		    "1m\xff\xe2\x82",
 		    7);
 	check(strcmp(buf, "\"\\xc2\\x9b1m\\xff\\xe2\\x82\"") == 0, "quote C1 and bad UTF-8", "%s",
 	      buf);
 	memset(big, 'z', sizeof(big));
-	ombx__quote(buf, sizeof(buf), big, sizeof(big));
+	ombx_quote(buf, sizeof(buf), big, sizeof(big));
 	check(strlen(buf) < sizeof(buf) && strcmp(buf + strlen(buf) - 4, "...\"") == 0,
 	      "quote truncates", "%s", buf);
-	ombx__quote(buf, 8, "abcdefghij", 10);
+	ombx_quote(buf, 8, "abcdefghij", 10);
 	check(strcmp(buf, "\"ab...\"") == 0, "quote smallest buffer", "%s", buf);
-	ombx__quote(buf, sizeof(buf), NULL, 0);
+	ombx_quote(buf, sizeof(buf), NULL, 0);
 	check(strcmp(buf, "\"\"") == 0, "quote NULL", "%s", buf);
 }
 
