@@ -346,6 +346,24 @@ static int bind_fd(int fd, uint64_t attrs)
 	return 0;
 }
 
+/* Makes path (as the jail sees it) read-only by descriptor; a missing path
+ * is an error unless optional. */
+static int protect_ro(const char *path, int flags, bool optional, const char **what)
+{
+	int fd = open_in_jail(path, flags), r;
+
+	if (fd == -ENOENT && optional)
+		return 0;
+	r = fd < 0 ? fd : bind_fd(fd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		errno = -r;
+		return fail(what, "making read-only", path);
+	}
+	return 0;
+}
+
 /* The workspace read-write; its .git a mount point (so it cannot be renamed
  * away and replaced) with hooks and config read-only, since the host's git
  * would run what an agent planted there. Everything is opened as the jail
@@ -356,7 +374,7 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 	const uint64_t rw = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	char git[PATH_MAX], sub[PATH_MAX + 16];
 	_cleanup_close_ int gitfd = -1;
-	int r = bind(p->workspace, p->workspace, rw, what), fd;
+	int r = bind(p->workspace, p->workspace, rw, what);
 
 	if (r < 0)
 		return r;
@@ -377,26 +395,10 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 		return fail(what, "creating hooks in", git);
 	}
 	snprintf(sub, sizeof(sub), "%s/hooks", git);
-	fd = open_in_jail(sub, O_DIRECTORY);
-	r = fd < 0 ? fd : bind_fd(fd, rw | MOUNT_ATTR_RDONLY);
-	if (fd >= 0)
-		close(fd);
-	if (r < 0) {
-		errno = -r;
-		return fail(what, "making read-only", sub);
-	}
+	if ((r = protect_ro(sub, O_DIRECTORY, false, what)) < 0)
+		return r;
 	snprintf(sub, sizeof(sub), "%s/config", git);
-	fd = open_in_jail(sub, 0);
-	if (fd == -ENOENT)
-		return 0;
-	r = fd < 0 ? fd : bind_fd(fd, rw | MOUNT_ATTR_RDONLY);
-	if (fd >= 0)
-		close(fd);
-	if (r < 0) {
-		errno = -r;
-		return fail(what, "making read-only", sub);
-	}
-	return 0;
+	return protect_ro(sub, 0, true, what);
 }
 
 static int hide(const struct ombx__bind *b, const char **what)
