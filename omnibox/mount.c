@@ -213,7 +213,7 @@ static const char *const system_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib
 static const char *const etc_files[] = {
 	"/etc/alternatives", "/etc/ssl", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/nsswitch.conf",
 	"/etc/host.conf", "/etc/gai.conf", "/etc/localtime", "/etc/timezone", "/etc/os-release",
-	"/etc/debian_version", "/etc/protocols", "/etc/services", "/etc/mime.types", "/etc/inputrc",
+	"/etc/debian_version", "/etc/protocols", "/etc/services", "/etc/inputrc",
 	"/etc/bash.bashrc", "/etc/profile", "/etc/gitconfig", "/etc/locale.alias",
 };
 
