@@ -8,11 +8,14 @@ OMNIBOX=$(abspath "$1")
 command -v openssl >/dev/null 2>&1 || skip "openssl(1) not installed"
 D=$T/ca
 
+# is GOT WANT WHAT: one assertion of equality.
+is() { if [ "$1" = "$2" ]; then ok "$3"; else fail "$3: got '$1', want '$2'"; fi; }
+
 # ---- before init ----
 run pre "$OMNIBOX" ca show --ca "$D"
 expect_rc pre 1 "show before init fails"
 expect_in "$T/pre.err" "run 'omnibox ca init'" "and says what to run"
-[ ! -e "$D" ] && ok "show creates nothing" || fail "show created $D"
+is "$(test -e "$D" && echo exists)" "" "show creates nothing"
 run prepath "$OMNIBOX" ca path --ca "$D"
 expect_rc prepath 1 "path before init fails (a script must not get a missing file)"
 
@@ -20,31 +23,28 @@ expect_rc prepath 1 "path before init fails (a script must not get a missing fil
 run init "$OMNIBOX" ca init --ca "$D"
 expect_rc init 0 "init"
 expect_in "$T/init.out" "created the interception CA in $D" "init says where"
-[ "$(stat -c %a "$D")" = 700 ] && ok "directory 0700" || fail "directory $(stat -c %a "$D")"
-[ "$(stat -c %a "$D/ca.key")" = 600 ] && ok "ca.key 0600" || fail "ca.key $(stat -c %a "$D/ca.key")"
-[ "$(stat -c %a "$D/ca.pem")" = 644 ] && ok "ca.pem 0644" || fail "ca.pem $(stat -c %a "$D/ca.pem")"
-[ "$(ls -A "$D" | tr '\n' ' ')" = "ca.key ca.pem " ] && ok "no temporary files left" ||
-	fail "left: $(ls -A "$D")"
+is "$(stat -c %a "$D")" 700 "directory 0700"
+is "$(stat -c %a "$D/ca.key")" 600 "ca.key 0600"
+is "$(stat -c %a "$D/ca.pem")" 644 "ca.pem 0644"
+is "$(find "$D" -mindepth 1 -printf '%f ' | tr ' ' '\n' | sort | tr '\n' ' ')" "ca.key ca.pem " \
+	"no temporary files left"
 fp1=$(grep '^sha256:' "$T/init.out")
 
 run init2 "$OMNIBOX" ca init --ca "$D"
 expect_rc init2 0 "a second init"
 expect_in "$T/init2.out" "kept the existing interception CA in $D" "keeps the existing CA"
-[ "$(grep '^sha256:' "$T/init2.out")" = "$fp1" ] && ok "same fingerprint after a second init" ||
-	fail "fingerprint changed: $fp1 / $(grep '^sha256:' "$T/init2.out")"
+is "$(grep '^sha256:' "$T/init2.out")" "$fp1" "same fingerprint after a second init"
 
 # ---- path ----
 run path "$OMNIBOX" ca path --ca "$D"
 expect_rc path 0 "path"
-[ "$(cat "$T/path.out")" = "$D/ca.pem" ] && ok "path prints the PEM path only" ||
-	fail "path printed: $(cat "$T/path.out")"
+is "$(cat "$T/path.out")" "$D/ca.pem" "path prints the PEM path only"
 openssl x509 -in "$(cat "$T/path.out")" -noout -text >"$T/x509.txt" 2>&1 || fail "openssl x509 failed"
 expect_in "$T/x509.txt" "CA:TRUE, pathlen:0" "openssl: CA:TRUE, pathlen:0"
 expect_in "$T/x509.txt" "NIST CURVE: P-256" "openssl: the P-256 curve"
 expect_in "$T/x509.txt" "Certificate Sign, CRL Sign" "openssl: keyCertSign, cRLSign"
 expect_in "$T/x509.txt" "Omnigent interception CA (" "openssl: the CA's name"
-openssl verify -CAfile "$D/ca.pem" "$D/ca.pem" >/dev/null 2>&1 && ok "self-signed, verifies" ||
-	fail "openssl verify of the CA failed"
+is "$(openssl verify -CAfile "$D/ca.pem" "$D/ca.pem" 2>&1)" "$D/ca.pem: OK" "self-signed, verifies"
 
 # ---- show ----
 run show "$OMNIBOX" ca show --ca "$D"
@@ -67,8 +67,7 @@ expect_in "$T/home.out" "$T/home/.local/share/omnigent/ca" "default: ~/.local/sh
 run xdg env XDG_DATA_HOME="$T/xdg" "$OMNIBOX" ca init
 expect_rc xdg 0 "init under XDG_DATA_HOME"
 run xdgpath env XDG_DATA_HOME="$T/xdg" "$OMNIBOX" ca path
-[ "$(cat "$T/xdgpath.out")" = "$T/xdg/omnigent/ca/ca.pem" ] && ok "XDG_DATA_HOME/omnigent/ca" ||
-	fail "xdg path: $(cat "$T/xdgpath.out")"
+is "$(cat "$T/xdgpath.out")" "$T/xdg/omnigent/ca/ca.pem" "XDG_DATA_HOME/omnigent/ca"
 
 # ---- refusals ----
 chmod 644 "$D/ca.key"
@@ -79,7 +78,7 @@ run exposedinit "$OMNIBOX" ca init --ca "$D"
 expect_rc exposedinit 1 "init refuses it too"
 chmod 600 "$D/ca.key"
 run again "$OMNIBOX" ca show --ca "$D"
-[ "$(grep '^sha256:' "$T/again.out")" = "$fp1" ] && ok "the key was not replaced" || fail "the CA changed"
+is "$(grep '^sha256:' "$T/again.out")" "$fp1" "the key was not replaced"
 
 # ---- usage ----
 run nosub "$OMNIBOX" ca
