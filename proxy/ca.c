@@ -475,6 +475,11 @@ int proxy_ca_bundle(const struct proxy_ca *ca, const char *path, ombx_err *err)
 		return ombx_err_set(err, ENOMEM, "encoding the CA certificate");
 	pemlen = BIO_get_mem_data(b, &pem);
 	rfd = open(PROXY_CA_SYSTEM_ROOTS, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0 && errno != ENOENT) { /* no system roots at all: ours alone */
+		r = ombx_err_errno(err, errno, "opening %s", PROXY_CA_SYSTEM_ROOTS);
+		BIO_free(b);
+		return r;
+	}
 	if (rfd >= 0) {
 		struct stat st;
 		if (fstat(rfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > BUNDLE_MAX) {
@@ -488,6 +493,11 @@ int proxy_ca_bundle(const struct proxy_ca *ca, const char *path, ombx_err *err)
 			if (k <= 0)
 				break;
 			n_roots += (size_t)k;
+		}
+		if (roots && n_roots != (size_t)st.st_size) {
+			BIO_free(b);
+			return ombx_err_set(err, EIO, "reading %s: short read",
+					    PROXY_CA_SYSTEM_ROOTS);
 		}
 		if (roots && n_roots && roots[n_roots - 1] != '\n')
 			roots[n_roots++] = '\n';
