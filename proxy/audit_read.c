@@ -95,6 +95,9 @@ static int check_line(struct chain *c, const char *s, size_t len, ombx_err *err)
 
 	if (len == 0)
 		return bad(err, c->line, "empty line");
+	if (memchr(s, '\0', len))
+		return bad(err, c->line, "a NUL byte at column %zu",
+			   (size_t)((const char *)memchr(s, '\0', len) - s) + 1);
 	j = json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		return bad(err, c->line, "not valid JSON (%s)", jerr.text);
