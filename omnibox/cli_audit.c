@@ -141,8 +141,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 static const char *field(json_t *rec, const char *key)
 {
-	const char *s = json_string_value(json_object_get(rec, key));
-	return s ? s : NULL;
+	return json_string_value(json_object_get(rec, key));
 }
 
 static bool host_matches(json_t *rec, const char *glob)

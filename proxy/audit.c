@@ -372,9 +372,9 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 
 /* ---- open: find where the chain stands ---- */
 
-/* Position of the last '\n' in [end - limit, end), or -1 when the file start
- * is reached first; -EMSGSIZE when none within limit bytes; -errno. */
-static off_t last_newline(int fd, off_t end, size_t limit)
+/* Finds the last '\n' in [end - limit, end): 1 with *pos set; 0 when the
+ * file start is reached first; -EMSGSIZE when none within limit; -errno. */
+static int last_newline(int fd, off_t end, size_t limit, off_t *pos)
 {
 	char buf[4096];
 	off_t stop = end > (off_t)limit ? end - (off_t)limit : 0;
@@ -386,19 +386,23 @@ static off_t last_newline(int fd, off_t end, size_t limit)
 			return -errno;
 		if ((size_t)r != n)
 			return -EIO;
-		for (size_t i = n; i-- > 0;)
-			if (buf[i] == '\n')
-				return end - (off_t)n + (off_t)i;
+		for (size_t i = n; i-- > 0;) {
+			if (buf[i] == '\n') {
+				*pos = end - (off_t)n + (off_t)i;
+				return 1;
+			}
+		}
 		end -= (off_t)n;
 	}
-	return stop == 0 ? -1 : -EMSGSIZE;
+	return stop == 0 ? 0 : -EMSGSIZE;
 }
 
 /* Drops a torn tail (no newline at the end), then reads the last line. */
 static int resume(struct proxy_audit *a, ombx_err *err)
 {
 	struct stat st;
-	off_t nl, start;
+	off_t nl = -1, start = -1;
+	int r;
 	_cleanup_free_ char *line = NULL;
 	json_auto_t *j = NULL;
 	json_t *seq;
@@ -411,14 +415,14 @@ static int resume(struct proxy_audit *a, ombx_err *err)
 	a->size = st.st_size;
 	if (a->size == 0)
 		return 0;
-	nl = last_newline(a->fd, a->size, PROXY_AUDIT_LINE_MAX);
-	if (nl == -EMSGSIZE)
+	r = last_newline(a->fd, a->size, PROXY_AUDIT_LINE_MAX, &nl);
+	if (r == -EMSGSIZE)
 		return ombx_err_set(err, EBADMSG,
 				    "audit log %s: no line end in its last %d bytes: not an audit "
 				    "log (move it away)",
 				    a->path, PROXY_AUDIT_LINE_MAX);
-	if (nl < -1)
-		return ombx_err_errno(err, (int)-nl, "audit log %s: reading", a->path);
+	if (r < 0)
+		return ombx_err_errno(err, -r, "audit log %s: reading", a->path);
 	if (nl + 1 < a->size) {
 		a->recovered = (uint64_t)(a->size - (nl + 1));
 		if (ftruncate(a->fd, nl + 1) < 0)
@@ -430,8 +434,11 @@ static int resume(struct proxy_audit *a, ombx_err *err)
 	}
 	if (a->size == 0)
 		return 0;
-	start = last_newline(a->fd, a->size - 1, PROXY_AUDIT_LINE_MAX) + 1;
-	if (start < 0)
+	r = last_newline(a->fd, a->size - 1, PROXY_AUDIT_LINE_MAX, &start);
+	if (r < 0 && r != -EMSGSIZE)
+		return ombx_err_errno(err, -r, "audit log %s: reading", a->path);
+	start++; /* the line starts after that newline, or at 0 */
+	if (r == -EMSGSIZE)
 		return ombx_err_set(err, EBADMSG,
 				    "audit log %s: its last line is over %d bytes: not an audit log",
 				    a->path, PROXY_AUDIT_LINE_MAX);
