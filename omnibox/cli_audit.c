@@ -71,11 +71,20 @@ static int parse_since(const char *s, int64_t *ms)
 	    end[1] != '\0')
 		return -EINVAL;
 	switch (*end) {
-	case 's': unit = 1000; break;
-	case 'm': unit = 60 * 1000; break;
-	case 'h': unit = 3600 * 1000; break;
-	case 'd': unit = 86400 * 1000; break;
-	default: return -EINVAL;
+	case 's':
+		unit = 1000;
+		break;
+	case 'm':
+		unit = 60 * 1000;
+		break;
+	case 'h':
+		unit = 3600 * 1000;
+		break;
+	case 'd':
+		unit = 86400 * 1000;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (n > INT64_MAX / unit / 2)
 		return -EINVAL;
@@ -87,24 +96,34 @@ static int parse_since(const char *s, int64_t *ms)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{"follow", no_argument, NULL, 'f'},   {"host", required_argument, NULL, 'H'},
-		{"decision", required_argument, NULL, 'd'},
-		{"since", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-		{"verify", no_argument, NULL, 'v'},   {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{"follow", no_argument, NULL, 'f'},         {"host", required_argument, NULL, 'H'},
+		{"decision", required_argument, NULL, 'd'}, {"since", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},           {"verify", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f': o->follow = true; break;
-		case 'H': o->host = optarg; break;
-		case 'j': o->json = true; break;
-		case 'v': o->verify = true; break;
-		case 'h': fputs(usage, stdout); exit(0);
+		case 'f':
+			o->follow = true;
+			break;
+		case 'H':
+			o->host = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'v':
+			o->verify = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
 		case 'd':
-			if (strcmp(optarg, "allow") && strcmp(optarg, "deny") && strcmp(optarg, "ask")) {
+			if (strcmp(optarg, "allow") && strcmp(optarg, "deny") &&
+			    strcmp(optarg, "ask")) {
 				ombx_cli_error("audit: --decision must be allow, deny or ask");
 				return -EINVAL;
 			}

@@ -21,9 +21,9 @@
 struct proxy_audit {
 	int fd;
 	unsigned flags;
-	bool broken;      /* a failed append could not be cut back: refuse more */
-	off_t size;       /* bytes of complete lines in the file */
-	uint64_t seq;     /* of the last record, 0: none */
+	bool broken;        /* a failed append could not be cut back: refuse more */
+	off_t size;         /* bytes of complete lines in the file */
+	uint64_t seq;       /* of the last record, 0: none */
 	uint64_t recovered; /* torn bytes dropped at open, for the next record */
 	char prev[PROXY_AUDIT_HASH_HEX];
 	char *path;
@@ -322,8 +322,7 @@ static char *build_line(struct proxy_audit *a, const struct proxy_audit_record *
 	return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
-int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec,
-		       ombx_err *err)
+int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec, ombx_err *err)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t len = 0;
@@ -426,8 +425,8 @@ static int resume(struct proxy_audit *a, ombx_err *err)
 	if (nl + 1 < a->size) {
 		a->recovered = (uint64_t)(a->size - (nl + 1));
 		if (ftruncate(a->fd, nl + 1) < 0)
-			return ombx_err_errno(err, errno,
-					      "audit log %s: dropping a torn last line", a->path);
+			return ombx_err_errno(err, errno, "audit log %s: dropping a torn last line",
+					      a->path);
 		a->size = nl + 1;
 		if ((a->flags & PROXY_AUDIT_SYNC) && fdatasync(a->fd) < 0)
 			return ombx_err_errno(err, errno, "audit log %s: fdatasync", a->path);
@@ -439,9 +438,10 @@ static int resume(struct proxy_audit *a, ombx_err *err)
 		return ombx_err_errno(err, -r, "audit log %s: reading", a->path);
 	start++; /* the line starts after that newline, or at 0 */
 	if (r == -EMSGSIZE)
-		return ombx_err_set(err, EBADMSG,
-				    "audit log %s: its last line is over %d bytes: not an audit log",
-				    a->path, PROXY_AUDIT_LINE_MAX);
+		return ombx_err_set(
+			err, EBADMSG,
+			"audit log %s: its last line is over %d bytes: not an audit log", a->path,
+			PROXY_AUDIT_LINE_MAX);
 	len = (size_t)(a->size - 1 - start);
 	line = malloc(len + 1);
 	if (!line)

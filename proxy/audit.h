@@ -46,14 +46,14 @@
  * record; byte counts are always written. The appender adds v, seq, prev,
  * ts (when ts_ms is 0: now) and redacts path itself. */
 struct proxy_audit_record {
-	const char *event;    /* "request" (NULL means this), "refused", "alert" */
-	int64_t ts_ms;        /* ms since the epoch, UTC; 0: now */
-	const char *session;  /* jail / session id */
-	uint64_t conn_id;     /* per proxy process, from 1 */
-	uint64_t req_id;      /* per connection, from 1 */
-	const char *client;   /* "ip:port" of the jail side */
+	const char *event;                     /* "request" (NULL means this), "refused", "alert" */
+	int64_t ts_ms;                         /* ms since the epoch, UTC; 0: now */
+	const char *session;                   /* jail / session id */
+	uint64_t conn_id;                      /* per proxy process, from 1 */
+	uint64_t req_id;                       /* per connection, from 1 */
+	const char *client;                    /* "ip:port" of the jail side */
 	const char *connect_host, *sni, *host; /* as the client named them */
-	const char *resolved; /* vetted "ip:port" dialled */
+	const char *resolved;                  /* vetted "ip:port" dialled */
 	const char *method;
 	const char *path;     /* raw target path: redacted from '?' on here */
 	const char *decision; /* "allow" | "deny" | "ask" */
@@ -80,8 +80,7 @@ int proxy_audit_open(const char *path, unsigned flags, struct proxy_audit **out,
  * failure nothing of the record stays in the file and the chain does not
  * advance; if the file cannot be restored the appender refuses further
  * appends (fail closed). */
-int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec,
-		       ombx_err *err);
+int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec, ombx_err *err);
 
 /* NULL-safe. */
 void proxy_audit_close(struct proxy_audit *a);

@@ -73,8 +73,8 @@ struct chain {
 	char prev[PROXY_AUDIT_HASH_HEX];
 };
 
-__attribute__((format(printf, 3, 4))) static int bad(ombx_err *err, uint64_t line,
-							     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int bad(ombx_err *err, uint64_t line, const char *fmt,
+						     ...)
 {
 	char msg[512];
 	va_list ap;
@@ -128,8 +128,7 @@ static int check_line(struct chain *c, const char *s, size_t len, ombx_err *err)
 	if (strcmp(json_string_value(prev), c->prev) != 0) {
 		char m[200];
 		if (c->line == 1) {
-			ombx_quote(q, sizeof(q), json_string_value(prev),
-				   json_string_length(prev));
+			ombx_quote(q, sizeof(q), json_string_value(prev), json_string_length(prev));
 			snprintf(m, sizeof(m), "prev %s is not the genesis hash", q);
 		} else {
 			snprintf(m, sizeof(m),

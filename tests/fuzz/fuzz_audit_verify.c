@@ -8,11 +8,11 @@
  * appender must continue the same bytes (or refuse them with a message), and
  * a log it continued must verify. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "proxy/audit.h"

@@ -21,8 +21,8 @@
 static int n_tests, n_failed;
 static char dir[] = "/tmp/ombx-audit-test.XXXXXX";
 
-__attribute__((format(printf, 3, 4))) static void check(int ok, const char *name,
-							const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void check(int ok, const char *name, const char *fmt,
+							...)
 {
 	va_list ap;
 
@@ -50,13 +50,30 @@ static char *tmp(const char *name)
 }
 
 static const struct proxy_audit_record base = {
-	.ts_ms = 1764000000123, .session = "s-1", .conn_id = 7, .req_id = 2,
-	.client = "10.0.0.2:51000", .connect_host = "api.github.com", .sni = "api.github.com",
-	.host = "api.github.com", .resolved = "140.82.112.5:443", .method = "GET",
-	.path = "/repos/o/r?access_token=hunter2", .decision = "allow", .rule = "egress.allow[0]",
-	.level = "server", .policy_version = "v1", .status = 200, .bytes_up = 120,
-	.bytes_down = 3456, .has_timings = true, .dns_ms = 1, .connect_ms = 2, .tls_ms = -1,
-	.first_byte_ms = 30, .total_ms = 31,
+	.ts_ms = 1764000000123,
+	.session = "s-1",
+	.conn_id = 7,
+	.req_id = 2,
+	.client = "10.0.0.2:51000",
+	.connect_host = "api.github.com",
+	.sni = "api.github.com",
+	.host = "api.github.com",
+	.resolved = "140.82.112.5:443",
+	.method = "GET",
+	.path = "/repos/o/r?access_token=hunter2",
+	.decision = "allow",
+	.rule = "egress.allow[0]",
+	.level = "server",
+	.policy_version = "v1",
+	.status = 200,
+	.bytes_up = 120,
+	.bytes_down = 3456,
+	.has_timings = true,
+	.dns_ms = 1,
+	.connect_ms = 2,
+	.tls_ms = -1,
+	.first_byte_ms = 30,
+	.total_ms = 31,
 };
 
 static int append_n(const char *path, int n, unsigned flags)
@@ -149,7 +166,8 @@ static void test_chain(void)
 	check(verify(p, &res, &err) == 0 && res.records == 1010, "reopen: chain continues",
 	      "records %llu: %s", (unsigned long long)res.records, err.msg);
 	if (proxy_audit_open(p, 0, &a, &err) == 0) {
-		check(proxy_audit_seq(a) == 1010 && strcmp(proxy_audit_last_hash(a), res.last_hash) == 0,
+		check(proxy_audit_seq(a) == 1010 &&
+			      strcmp(proxy_audit_last_hash(a), res.last_hash) == 0,
 		      "reopen: seq and last hash picked up", "seq %llu",
 		      (unsigned long long)proxy_audit_seq(a));
 		struct proxy_audit *b = NULL;
@@ -159,16 +177,21 @@ static void test_chain(void)
 		proxy_audit_close(a);
 	}
 	json_t *j = line_json(p, 1);
-	check(j && strcmp(json_string_value(json_object_get(j, "prev")), PROXY_AUDIT_GENESIS) == 0 &&
+	check(j &&
+		      strcmp(json_string_value(json_object_get(j, "prev")), PROXY_AUDIT_GENESIS) ==
+			      0 &&
 		      json_integer_value(json_object_get(j, "seq")) == 1,
 	      "chain: first record has seq 1 and the genesis prev", "no");
-	check(j && strcmp(json_string_value(json_object_get(j, "ts")), "2025-11-24T16:00:00.123Z") == 0,
+	check(j && strcmp(json_string_value(json_object_get(j, "ts")),
+			  "2025-11-24T16:00:00.123Z") == 0,
 	      "record: ts is RFC 3339 UTC with ms", "%s",
 	      j ? json_string_value(json_object_get(j, "ts")) : "?");
-	check(j && strcmp(json_string_value(json_object_get(j, "path")), "/repos/o/r?REDACTED") == 0,
+	check(j && strcmp(json_string_value(json_object_get(j, "path")), "/repos/o/r?REDACTED") ==
+			      0,
 	      "record: the query is redacted", "no");
 	check(j && json_object_get(json_object_get(j, "timings"), "tls") == NULL &&
-		      json_integer_value(json_object_get(json_object_get(j, "timings"), "total")) == 31,
+		      json_integer_value(json_object_get(json_object_get(j, "timings"), "total")) ==
+			      31,
 	      "record: timings, negative ones left out", "no");
 	json_decref(j);
 	size_t len;
@@ -198,8 +221,8 @@ static void test_torn(void)
 {
 	static const struct {
 		const char *name, *tail;
-		int before;        /* records before the torn tail */
-		uint64_t dropped;  /* recorded in the next record */
+		int before;       /* records before the torn tail */
+		uint64_t dropped; /* recorded in the next record */
 	} cases[] = {
 		{"torn: half a record", "{\"seq\":4,\"prev\":\"ab", 3, 19},
 		{"torn: one byte", "{", 2, 1},
@@ -227,8 +250,9 @@ static void test_torn(void)
 		check(append_n(p, 1, 0) == 0, cases[i].name, "append after a torn tail failed");
 		json_t *j = line_json(p, cases[i].before + 1);
 		check(j && (uint64_t)json_integer_value(json_object_get(j, "recovered")) ==
-				   cases[i].dropped,
-		      cases[i].name, "\"recovered\" not %llu", (unsigned long long)cases[i].dropped);
+				      cases[i].dropped,
+		      cases[i].name, "\"recovered\" not %llu",
+		      (unsigned long long)cases[i].dropped);
 		json_decref(j);
 		check(verify(p, &res, &err) == 0 && res.records == (uint64_t)cases[i].before + 1 &&
 			      res.torn_bytes == 0,
@@ -262,7 +286,8 @@ static void test_redact(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char out[64] = "junk", name[64];
 		int r = proxy_audit_redact_path(cases[i].in, out, cases[i].size);
-		snprintf(name, sizeof(name), "redact: \"%s\" (size %zu)", cases[i].in, cases[i].size);
+		snprintf(name, sizeof(name), "redact: \"%s\" (size %zu)", cases[i].in,
+			 cases[i].size);
 		check(r == cases[i].r && strcmp(out, cases[i].want) == 0, name, "got %d \"%s\"", r,
 		      out);
 	}
@@ -313,8 +338,8 @@ static void test_bounds(void)
 	r.host = bad;
 	r.secrets = many;
 	r.n_secrets = 100;
-	check(proxy_audit_append(a, &r, &err) == 0, "bounds: invalid UTF-8, 100 secret names",
-	      "%s", err.msg);
+	check(proxy_audit_append(a, &r, &err) == 0, "bounds: invalid UTF-8, 100 secret names", "%s",
+	      err.msg);
 	proxy_audit_close(a);
 
 	json_t *j = line_json(p, 1);
@@ -324,8 +349,8 @@ static void test_bounds(void)
 		      strcmp(path + PROXY_AUDIT_FIELD_MAX, PROXY_AUDIT_CUT_MARK) == 0,
 	      "bounds: the path is cut at the field limit with the mark", "len %zu",
 	      path ? strlen(path) : 0);
-	check(only(json_object_get(j, "truncated"), "path"),
-	      "bounds: \"truncated\" names the path", "no");
+	check(only(json_object_get(j, "truncated"), "path"), "bounds: \"truncated\" names the path",
+	      "no");
 	json_decref(j);
 	j = line_json(p, 2);
 	check(j && json_array_size(json_object_get(j, "truncated")) == 14,
@@ -334,7 +359,8 @@ static void test_bounds(void)
 	json_decref(j);
 	j = line_json(p, 3);
 	check(j && strcmp(json_string_value(json_object_get(j, "host")),
-			  "h\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+			  "h\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd("
+			  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 			  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz") == 0,
 	      "bounds: invalid UTF-8 becomes U+FFFD", "%s",
 	      j ? json_string_value(json_object_get(j, "host")) : "?");
@@ -342,8 +368,7 @@ static void test_bounds(void)
 	check(json_array_size(sec) == PROXY_AUDIT_SECRETS_MAX &&
 		      strlen(json_string_value(json_array_get(sec, 0))) ==
 			      PROXY_AUDIT_NAME_MAX + mark,
-	      "bounds: secret names capped in count and length", "%zu",
-	      json_array_size(sec));
+	      "bounds: secret names capped in count and length", "%zu", json_array_size(sec));
 	check(only(json_object_get(j, "truncated"), "secrets"),
 	      "bounds: \"truncated\" names the secrets", "no");
 	json_decref(j);
@@ -389,9 +414,10 @@ static void test_verify_tampered(void)
 		{"verify: an array", 3, 0, "[1]", 6, "line 6: not a JSON object"},
 		{"verify: no seq", 3, 0, "{\"prev\":\"x\"}", 6, "line 6: no integer \"seq\""},
 		{"verify: seq a string", 3, 0, "{\"seq\":\"6\"}", 6, "line 6: no integer \"seq\""},
-		{"verify: right seq, wrong prev", 3, 0, "{\"seq\":6,\"prev\":\"00\",\"ts\":\"x\"}", 6,
-		 "line 6: prev hash does not match line 5"},
-		{"verify: duplicate key", 3, 0, "{\"seq\":6,\"seq\":6}", 6, "line 6: not valid JSON"},
+		{"verify: right seq, wrong prev", 3, 0, "{\"seq\":6,\"prev\":\"00\",\"ts\":\"x\"}",
+		 6, "line 6: prev hash does not match line 5"},
+		{"verify: duplicate key", 3, 0, "{\"seq\":6,\"seq\":6}", 6,
+		 "line 6: not valid JSON"},
 		{"verify: NUL byte", 3, 0, "{\"seq\":6\0}", 6, "line 6: a NUL byte"},
 	};
 
@@ -523,8 +549,8 @@ static int writer(const char *path)
 		char ts[64], host[256], dec[16], meth[16], path_[1024], rule[128];
 		int status;
 		struct proxy_audit_record r = {0};
-		if (sscanf(line, "%63s %255s %15s %15s %1023s %d %127s", ts, host, dec, meth,
-			   path_, &status, rule) != 7)
+		if (sscanf(line, "%63s %255s %15s %15s %1023s %d %127s", ts, host, dec, meth, path_,
+			   &status, rule) != 7)
 			continue;
 		if (strcmp(ts, "now") != 0 && proxy_audit_parse_ts(ts, &r.ts_ms) < 0) {
 			fprintf(stderr, "bad ts %s\n", ts);
