@@ -34,6 +34,8 @@ static const char usage[] = "usage: omnibox exec [OPTIONS] [--] COMMAND [ARG...]
 			    "       omnibox policy check FILE... | explain [--server F] [--agent F] "
 			    "[--session F] --events EVENTS.jsonl\n"
 			    "       omnibox ca init|show|path [--ca DIR]\n"
+			    "       omnibox audit [FILE] [--follow] [--host GLOB] "
+			    "[--decision allow|deny|ask] [--since TIME] [--json] [--verify]\n"
 			    "Run 'omnibox exec --help' for the options.\n";
 
 int main(int argc, char **argv)
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 		return ombx_cli_policy(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ca") == 0)
 		return ombx_cli_ca(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return ombx_cli_audit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -1,0 +1,516 @@
+/* audit.c - the audit log's appender: open (continuing the chain, dropping a
+ * torn tail), build one record, append it as one whole line. The format and
+ * its guarantees: audit.h, docs/AUDIT.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/cleanup.h"
+#include "proxy/audit.h"
+
+struct proxy_audit {
+	int fd;
+	unsigned flags;
+	bool broken;        /* a failed append could not be cut back: refuse more */
+	off_t size;         /* bytes of complete lines in the file */
+	uint64_t seq;       /* of the last record, 0: none */
+	uint64_t recovered; /* torn bytes dropped at open, for the next record */
+	char prev[PROXY_AUDIT_HASH_HEX];
+	char *path;
+};
+
+void proxy_audit_hash(const void *data, size_t len, char hex[PROXY_AUDIT_HASH_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+		/* Cannot happen with a working libcrypto; a wrong hash fails verify. */
+		memset(hex, '0', 64);
+		hex[64] = '\0';
+		return;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+int proxy_audit_redact_path(const char *path, char *out, size_t size)
+{
+	const char *q = strchr(path, '?');
+	size_t keep = q ? (size_t)(q - path) : strlen(path);
+	size_t need = keep + (q ? strlen(PROXY_AUDIT_REDACTED) : 0);
+
+	if (size == 0)
+		return -ENOSPC;
+	if (need >= size || need > INT_MAX) {
+		out[0] = '\0';
+		return -ENOSPC;
+	}
+	memcpy(out, path, keep);
+	if (q)
+		memcpy(out + keep, PROXY_AUDIT_REDACTED, strlen(PROXY_AUDIT_REDACTED));
+	out[need] = '\0';
+	return (int)need;
+}
+
+int proxy_audit_default_path(char *buf, size_t size, ombx_err *err)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (xdg && xdg[0] == '/')
+		n = snprintf(buf, size, "%s/omnigent/audit.jsonl", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(buf, size, "%s/.local/state/omnigent/audit.jsonl", home);
+	else
+		return ombx_err_set(err, ENOENT,
+				    "no audit log path: neither XDG_STATE_HOME nor HOME is an "
+				    "absolute path; name the file");
+	if (n < 0 || (size_t)n >= size)
+		return ombx_err_set(err, ENAMETOOLONG, "the default audit log path is too long");
+	return 0;
+}
+
+/* ---- fields: valid UTF-8, bounded ---- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* s as valid UTF-8 of at most limit bytes (cut on a character boundary, with
+ * the mark appended); *cut tells. NULL on allocation failure. */
+static char *field_text(const char *s, size_t limit, bool *cut)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	const size_t mark = strlen(PROXY_AUDIT_CUT_MARK);
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(limit + mark + 1);
+
+	*cut = false;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+		const char *src = l ? s + i : fffd;
+		size_t w = l ? l : 3;
+		if (o + w > limit) {
+			*cut = true;
+			break;
+		}
+		memcpy(out + o, src, w);
+		o += w;
+		i += l ? l : 1;
+	}
+	if (*cut) {
+		memcpy(out + o, PROXY_AUDIT_CUT_MARK, mark);
+		o += mark;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+struct builder {
+	json_t *obj, *cut; /* cut: names of the truncated fields */
+	size_t limit;
+	int r;
+};
+
+static void put(struct builder *b, const char *key, json_t *v)
+{
+	if (!v || json_object_set_new(b->obj, key, v) < 0)
+		b->r = -ENOMEM;
+}
+
+static json_t *text(struct builder *b, const char *key, const char *s, size_t limit)
+{
+	bool cut;
+	_cleanup_free_ char *t = field_text(s, limit, &cut);
+
+	if (!t)
+		return NULL;
+	if (cut && json_array_append_new(b->cut, json_string(key)) < 0)
+		b->r = -ENOMEM;
+	return json_string(t);
+}
+
+static void put_str(struct builder *b, const char *key, const char *s)
+{
+	if (s)
+		put(b, key, text(b, key, s, b->limit));
+}
+
+static void put_uint(struct builder *b, const char *key, uint64_t v)
+{
+	put(b, key, json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v));
+}
+
+static void put_path(struct builder *b, const char *path)
+{
+	size_t size = strlen(path) + strlen(PROXY_AUDIT_REDACTED) + 1;
+	_cleanup_free_ char *red = malloc(size);
+
+	if (!red || proxy_audit_redact_path(path, red, size) < 0) {
+		b->r = -ENOMEM;
+		return;
+	}
+	put_str(b, "path", red);
+}
+
+static void put_secrets(struct builder *b, const struct proxy_audit_record *rec)
+{
+	json_t *arr = json_array();
+	size_t n = rec->n_secrets;
+	bool names_cut = false;
+
+	if (!arr) {
+		b->r = -ENOMEM;
+		return;
+	}
+	if (n > PROXY_AUDIT_SECRETS_MAX) {
+		n = PROXY_AUDIT_SECRETS_MAX;
+		names_cut = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool cut;
+		_cleanup_free_ char *t = NULL;
+		if (!rec->secrets[i])
+			continue;
+		t = field_text(rec->secrets[i], PROXY_AUDIT_NAME_MAX, &cut);
+		names_cut |= cut;
+		if (!t || json_array_append_new(arr, json_string(t)) < 0)
+			b->r = -ENOMEM;
+	}
+	if (names_cut && json_array_append_new(b->cut, json_string("secrets")) < 0)
+		b->r = -ENOMEM;
+	put(b, "secrets", arr);
+}
+
+static void put_timings(struct builder *b, const struct proxy_audit_record *rec)
+{
+	static const char *const names[] = {"dns", "connect", "tls", "first_byte", "total"};
+	const int64_t v[] = {rec->dns_ms, rec->connect_ms, rec->tls_ms, rec->first_byte_ms,
+			     rec->total_ms};
+	json_t *t = json_object();
+
+	if (!t) {
+		b->r = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (v[i] >= 0 && json_object_set_new(t, names[i], json_integer(v[i])) < 0)
+			b->r = -ENOMEM;
+	put(b, "timings", t);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void put_ts(struct builder *b, int64_t ms)
+{
+	char buf[64];
+	struct tm tm;
+	time_t sec = (time_t)(ms / 1000);
+	int frac = (int)(ms % 1000);
+
+	if (frac < 0) {
+		frac += 1000;
+		sec--;
+	}
+	if (!gmtime_r(&sec, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+		b->r = -EINVAL;
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	put(b, "ts", json_string(buf));
+}
+
+/* The record's line (no newline), or NULL with b->r set. */
+static char *build_line(struct proxy_audit *a, const struct proxy_audit_record *rec, size_t limit)
+{
+	json_auto_t *obj = json_object(), *cut = json_array();
+	struct builder b = {obj, cut, limit, 0};
+
+	if (!obj || !cut)
+		return NULL;
+	put(&b, "v", json_integer(PROXY_AUDIT_VERSION));
+	put_uint(&b, "seq", a->seq + 1);
+	put(&b, "prev", json_string(a->prev));
+	put_ts(&b, rec->ts_ms ? rec->ts_ms : now_ms());
+	put_str(&b, "event", rec->event ? rec->event : "request");
+	put_str(&b, "session", rec->session);
+	if (rec->conn_id)
+		put_uint(&b, "conn", rec->conn_id);
+	if (rec->req_id)
+		put_uint(&b, "req", rec->req_id);
+	put_str(&b, "client", rec->client);
+	put_str(&b, "connect_host", rec->connect_host);
+	put_str(&b, "sni", rec->sni);
+	put_str(&b, "host", rec->host);
+	put_str(&b, "resolved", rec->resolved);
+	put_str(&b, "method", rec->method);
+	if (rec->path)
+		put_path(&b, rec->path);
+	put_str(&b, "decision", rec->decision);
+	put_str(&b, "rule", rec->rule);
+	put_str(&b, "level", rec->level);
+	put_str(&b, "policy_version", rec->policy_version);
+	put_str(&b, "reason", rec->reason);
+	put_str(&b, "approval_id", rec->approval_id);
+	put_str(&b, "approver", rec->approver);
+	if (rec->n_secrets && rec->secrets)
+		put_secrets(&b, rec);
+	if (rec->status)
+		put(&b, "status", json_integer(rec->status));
+	put_uint(&b, "bytes_up", rec->bytes_up);
+	put_uint(&b, "bytes_down", rec->bytes_down);
+	if (rec->has_timings)
+		put_timings(&b, rec);
+	if (a->recovered)
+		put_uint(&b, "recovered", a->recovered);
+	if (json_array_size(cut) > 0)
+		put(&b, "truncated", json_incref(cut));
+	if (b.r < 0) {
+		errno = -b.r;
+		return NULL;
+	}
+	return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec, ombx_err *err)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t len = 0;
+	ssize_t w;
+
+	if (a->broken)
+		return ombx_err_set(err, EIO,
+				    "audit log %s: an earlier append failed and could not be "
+				    "undone; refusing to append (reopen it)",
+				    a->path);
+	/* Escaping can grow a field up to six times: shrink the per-field limit
+	 * until the line fits. The smallest limit always fits. */
+	for (size_t limit = PROXY_AUDIT_FIELD_MAX;; limit /= 2) {
+		free(line);
+		errno = ENOMEM;
+		line = build_line(a, rec, limit);
+		if (!line)
+			return ombx_err_errno(err, errno, "audit log %s: building a record",
+					      a->path);
+		len = strlen(line);
+		if (len + 1 <= PROXY_AUDIT_LINE_MAX)
+			break;
+		if (limit <= 64)
+			return ombx_err_set(err, EMSGSIZE,
+					    "audit log %s: a record does not fit in %d bytes",
+					    a->path, PROXY_AUDIT_LINE_MAX);
+	}
+	line[len] = '\n'; /* json_dumps left room: the NUL; we write len + 1 bytes */
+	w = write(a->fd, line, len + 1);
+	line[len] = '\0';
+	if (w != (ssize_t)(len + 1)) {
+		int e = w < 0 ? errno : ENOSPC;
+		if (w > 0 && ftruncate(a->fd, a->size) < 0)
+			a->broken = true;
+		return ombx_err_errno(err, e, "audit log %s: appending record %llu", a->path,
+				      (unsigned long long)a->seq + 1);
+	}
+	if ((a->flags & PROXY_AUDIT_SYNC) && fdatasync(a->fd) < 0)
+		return ombx_err_errno(err, errno, "audit log %s: fdatasync", a->path);
+	a->size += (off_t)(len + 1);
+	a->seq++;
+	a->recovered = 0;
+	proxy_audit_hash(line, len, a->prev);
+	return 0;
+}
+
+/* ---- open: find where the chain stands ---- */
+
+/* Finds the last '\n' in [end - limit, end): 1 with *pos set; 0 when the
+ * file start is reached first; -EMSGSIZE when none within limit; -errno. */
+static int last_newline(int fd, off_t end, size_t limit, off_t *pos)
+{
+	char buf[4096];
+	off_t stop = end > (off_t)limit ? end - (off_t)limit : 0;
+
+	while (end > stop) {
+		size_t n = (size_t)(end - stop) < sizeof(buf) ? (size_t)(end - stop) : sizeof(buf);
+		ssize_t r = pread(fd, buf, n, end - (off_t)n);
+		if (r < 0)
+			return -errno;
+		if ((size_t)r != n)
+			return -EIO;
+		for (size_t i = n; i-- > 0;) {
+			if (buf[i] == '\n') {
+				*pos = end - (off_t)n + (off_t)i;
+				return 1;
+			}
+		}
+		end -= (off_t)n;
+	}
+	return stop == 0 ? 0 : -EMSGSIZE;
+}
+
+/* Drops a torn tail (no newline at the end), then reads the last line. */
+static int resume(struct proxy_audit *a, ombx_err *err)
+{
+	struct stat st;
+	off_t nl = -1, start = -1;
+	int r;
+	_cleanup_free_ char *line = NULL;
+	json_auto_t *j = NULL;
+	json_t *seq;
+	size_t len;
+
+	if (fstat(a->fd, &st) < 0)
+		return ombx_err_errno(err, errno, "audit log %s: fstat", a->path);
+	if (!S_ISREG(st.st_mode))
+		return ombx_err_set(err, EINVAL, "audit log %s: not a regular file", a->path);
+	a->size = st.st_size;
+	if (a->size == 0)
+		return 0;
+	r = last_newline(a->fd, a->size, PROXY_AUDIT_LINE_MAX, &nl);
+	if (r == -EMSGSIZE)
+		return ombx_err_set(err, EBADMSG,
+				    "audit log %s: no line end in its last %d bytes: not an audit "
+				    "log (move it away)",
+				    a->path, PROXY_AUDIT_LINE_MAX);
+	if (r < 0)
+		return ombx_err_errno(err, -r, "audit log %s: reading", a->path);
+	if (nl + 1 < a->size) {
+		a->recovered = (uint64_t)(a->size - (nl + 1));
+		if (ftruncate(a->fd, nl + 1) < 0)
+			return ombx_err_errno(err, errno, "audit log %s: dropping a torn last line",
+					      a->path);
+		a->size = nl + 1;
+		if ((a->flags & PROXY_AUDIT_SYNC) && fdatasync(a->fd) < 0)
+			return ombx_err_errno(err, errno, "audit log %s: fdatasync", a->path);
+	}
+	if (a->size == 0)
+		return 0;
+	r = last_newline(a->fd, a->size - 1, PROXY_AUDIT_LINE_MAX, &start);
+	if (r < 0 && r != -EMSGSIZE)
+		return ombx_err_errno(err, -r, "audit log %s: reading", a->path);
+	start++; /* the line starts after that newline, or at 0 */
+	if (r == -EMSGSIZE)
+		return ombx_err_set(
+			err, EBADMSG,
+			"audit log %s: its last line is over %d bytes: not an audit log", a->path,
+			PROXY_AUDIT_LINE_MAX);
+	len = (size_t)(a->size - 1 - start);
+	line = malloc(len + 1);
+	if (!line)
+		return ombx_err_set(err, ENOMEM, "audit log %s: out of memory", a->path);
+	if (pread(a->fd, line, len, start) != (ssize_t)len)
+		return ombx_err_errno(err, EIO, "audit log %s: reading its last line", a->path);
+	j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	seq = json_object_get(j, "seq");
+	if (!json_is_object(j) || !json_is_integer(seq) || json_integer_value(seq) < 1)
+		return ombx_err_set(err, EBADMSG,
+				    "audit log %s: its last line is not an audit record; verify it "
+				    "with 'omnibox audit --verify' and move it away",
+				    a->path);
+	a->seq = (uint64_t)json_integer_value(seq);
+	proxy_audit_hash(line, len, a->prev);
+	return 0;
+}
+
+int proxy_audit_open(const char *path, unsigned flags, struct proxy_audit **out, ombx_err *err)
+{
+	struct proxy_audit *a = calloc(1, sizeof(*a));
+	int r;
+
+	*out = NULL;
+	if (!a)
+		return ombx_err_set(err, ENOMEM, "audit log %s: out of memory", path);
+	a->fd = -1;
+	a->flags = flags;
+	memcpy(a->prev, PROXY_AUDIT_GENESIS, sizeof(a->prev));
+	a->path = strdup(path);
+	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (!a->path || a->fd < 0) {
+		r = ombx_err_errno(err, a->path ? errno : ENOMEM, "audit log %s: cannot open",
+				   path);
+		proxy_audit_close(a);
+		return r;
+	}
+	if (flock(a->fd, LOCK_EX | LOCK_NB) < 0) {
+		r = ombx_err_errno(err, errno,
+				   "audit log %s: in use by another process (one writer per log)",
+				   path);
+		proxy_audit_close(a);
+		return r;
+	}
+	r = resume(a, err);
+	if (r < 0) {
+		proxy_audit_close(a);
+		return r;
+	}
+	*out = a;
+	return 0;
+}
+
+void proxy_audit_close(struct proxy_audit *a)
+{
+	if (!a)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->path);
+	free(a);
+}
+
+uint64_t proxy_audit_seq(const struct proxy_audit *a)
+{
+	return a->seq;
+}
+
+const char *proxy_audit_last_hash(const struct proxy_audit *a)
+{
+	return a->prev;
+}
