@@ -240,9 +240,7 @@ static int finish_etc(const struct ombx__plan *p, const char **what)
 		goto err;
 	if ((r = write_file(NEW "/etc/hostname", OMBX_JAIL_HOSTNAME "\n")) < 0)
 		goto err;
-	if (setattr(NEW "/etc", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false) < 0)
-		return fail(what, "making read-only", "/etc");
-	return 0;
+	return 0; /* read-only with the rest of the root, in ombx__mount_finish */
 err:
 	errno = -r;
 	return fail(what, "writing", "/etc");
@@ -269,7 +267,9 @@ static int build_dev(const char **what)
 		{"pts/ptmx", NEW "/dev/ptmx"},          {"/proc/kcore", NULL},
 	};
 	char path[64];
-	int r = tmpfs("/dev", "mode=0755", MS_NOEXEC, what);
+	/* A directory of the root tmpfs (read-only with it at the end), not a
+	 * tmpfs of its own: one superblock less to make and tear down. */
+	int r = mkdir(NEW "/dev", 0755) < 0 ? fail(what, "mkdir", "/dev") : 0;
 
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
@@ -288,9 +288,6 @@ static int build_dev(const char **what)
 		return fail(what, "mounting devpts on", "/dev/pts");
 	if ((r = tmpfs("/dev/shm", "mode=1777", MS_NOEXEC, what)) < 0)
 		return r;
-	if (setattr(NEW "/dev", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-					MOUNT_ATTR_NOEXEC, false) < 0)
-		return fail(what, "making read-only", "/dev");
 	return 0;
 }
 
@@ -462,7 +459,8 @@ int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
 		if ((r = mirror_ro(system_dirs[i], i > 0, what)) < 0)
 			return r;
-	return tmpfs("/etc", "mode=0755", 0, what);
+	/* Like /dev: a directory of the root, read-only with it at the end. */
+	return mkdir(NEW "/etc", 0755) < 0 ? fail(what, "mkdir", "/etc") : 0;
 }
 
 int ombx__mount_rest(const struct ombx__plan *p, const char **what)
