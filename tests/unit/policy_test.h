@@ -10,31 +10,7 @@
 
 #include "../../policy/policy.h"
 
-static int n_tests, n_failed;
-
-__attribute__((format(printf, 3, 4), unused)) static void check(int ok, const char *name,
-								const char *fmt, ...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (ok) {
-		printf("ok - %s\n", name);
-		return;
-	}
-	n_failed++;
-	printf("not ok - %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static inline int finish(void)
-{
-	printf("%d tests, %d failed\n", n_tests, n_failed);
-	return n_failed ? 1 : 0;
-}
+#include "check.h"
 
 /* Loads yaml as "t.yaml"; NULL on error (err filled). */
 static inline struct policy_set *load(const char *yaml, ombx_err *err)

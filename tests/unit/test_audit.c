@@ -17,27 +17,9 @@
 #include <unistd.h>
 
 #include "proxy/audit.h"
+#include "check.h"
 
-static int n_tests, n_failed;
 static char dir[] = "/tmp/ombx-audit-test.XXXXXX";
-
-__attribute__((format(printf, 3, 4))) static void check(int ok, const char *name, const char *fmt,
-							...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (ok) {
-		printf("ok - %s\n", name);
-		return;
-	}
-	n_failed++;
-	printf("not ok - %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static char *tmp(const char *name)
 {
@@ -593,6 +575,5 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
-	printf("%d tests, %d failed\n", n_tests, n_failed);
-	return n_failed ? 1 : 0;
+	return finish();
 }

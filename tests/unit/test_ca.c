@@ -22,26 +22,8 @@
 
 #include "../../common/quote.h"
 #include "../../proxy/ca.h"
+#include "check.h"
 
-static int n_tests, n_failed;
-
-__attribute__((format(printf, 3, 4))) static void check(int ok, const char *name, const char *fmt,
-							...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (ok) {
-		printf("ok - %s\n", name);
-		return;
-	}
-	n_failed++;
-	printf("not ok - %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static char tmp[64];
 static char cadir[128];
@@ -644,6 +626,5 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
-	printf("%d tests, %d failed\n", n_tests, n_failed);
-	return n_failed ? 1 : 0;
+	return finish();
 }

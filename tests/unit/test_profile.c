@@ -12,27 +12,9 @@
 #include <unistd.h>
 
 #include "../../omnibox/config.h"
+#include "check.h"
 
-static int n_tests, n_failed;
 static char tmpdir[PATH_MAX];
-
-__attribute__((format(printf, 3, 4))) static void check(int ok, const char *name, const char *fmt,
-							...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (ok) {
-		printf("ok - %s\n", name);
-		return;
-	}
-	n_failed++;
-	printf("not ok - %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static const char *errname(int r)
 {
