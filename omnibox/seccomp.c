@@ -55,7 +55,7 @@ static const char *const allowed[] = {
 	"mq_open", "mq_timedreceive", "mq_timedsend", "mq_unlink", "mremap", "msgctl",
 	"msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
 	"name_to_handle_at", "nanosleep", "newfstatat", "open", "openat", "openat2",
-	"pause", "pidfd_getfd", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2", "poll",
+	"pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2", "poll",
 	"ppoll", "prctl", "pread64", "preadv", "preadv2", "prlimit64", "pselect6", "pwrite64",
 	"pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv",
 	"recvfrom", "recvmmsg", "recvmsg", "remap_file_pages", "removexattr", "rename",
@@ -84,6 +84,7 @@ static const char *const allowed[] = {
 /* Refused with EPERM so that callers see "not permitted", not "absent". */
 static const char *const refused[] = {
 	"ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp",
+	"pidfd_getfd", /* takes another process's descriptors: ptrace's power */
 	"bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
 	"io_uring_setup", "io_uring_enter", "io_uring_register", "kexec_load",
 	"kexec_file_load", "init_module", "finit_module", "delete_module", "mount",

@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +194,14 @@ static void check_ptrace(void)
 		struct iovec local = { dst, sizeof(dst) }, remote = { buf, sizeof(buf) };
 		EXPECT("process_vm_readv(child)", process_vm_readv(child, &local, 1, &remote, 1, 0), EPERM);
 		EXPECT("process_vm_writev(child)", process_vm_writev(child, &remote, 1, &local, 1, 0), EPERM);
+		/* pidfd_getfd takes another process's descriptor: ptrace's power. */
+		int pfd = (int)syscall(SYS_pidfd_open, child, 0);
+		if (pfd < 0) {
+			fail("pidfd_getfd(child, 0)", "pidfd_open failed: %s", ename(errno));
+		} else {
+			EXPECT("pidfd_getfd(child, 0)", syscall(SYS_pidfd_getfd, pfd, 0, 0), EPERM);
+			close(pfd);
+		}
 		reap(child);
 	}
 	EXPECT_CHILD("ptrace(PTRACE_TRACEME)", do_traceme, EPERM);
