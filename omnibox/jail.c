@@ -154,7 +154,8 @@ static int resolve_paths(const struct ombx_config *c, struct ombx__plan *p, ombx
 	if (p->privileged) {
 		/* Never run as host root: map to the workspace owner, or nobody. */
 		p->host_uid = st.st_uid ? st.st_uid : NOBODY;
-		p->host_gid = st.st_uid ? st.st_gid : NOBODY;
+		/* Nor in the root group, even if the workspace's group is root. */
+		p->host_gid = st.st_uid && st.st_gid ? st.st_gid : NOBODY;
 	} else {
 		p->host_uid = getuid();
 		p->host_gid = getgid();

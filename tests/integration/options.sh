@@ -75,6 +75,18 @@ run nolimit "$OMNIBOX" exec --workspace "$WS" --json-status "$T/nolimit.json" --
 	[ "$(json_get "$T/nolimit.json" layers.pids_max)" = 4096 ] &&
 	ok "no limit asked: no cgroup, RLIMIT_NPROC 4096 reported" || fail "status without limits"
 
+# Under root, a workspace whose group is root does not put the jail in it.
+if [ "$(id -u)" -eq 0 ]; then
+	RG=$(mktemp -d /tmp/ombx-rootgroup.XXXXXX) && at_exit "rm -rf '$RG'"
+	chown 1000:0 "$RG" && chmod 775 "$RG"
+	run rootgroup "$OMNIBOX" exec --workspace "$RG" -- sh -c 'id -u; id -g; id -G'
+	expect_rc rootgroup 0 "a workspace owned by 1000:root"
+	[ "$(sed -n 1p "$T/rootgroup.out")" = 1000 ] && ok "the jail runs as the workspace owner (1000)" ||
+		fail "jail uid $(sed -n 1p "$T/rootgroup.out"), expected 1000"
+	grep -qx 0 "$T/rootgroup.out" && fail "the jail has gid 0 (root group)" ||
+		ok "no gid 0 in the jail, though the workspace's group is root"
+fi
+
 # A profile sets the same options; flags override it.
 cat >"$T/p.yaml" <<YAML
 workspace: $WS
