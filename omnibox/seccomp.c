@@ -166,6 +166,11 @@ static int build_args(scmp_filter_ctx ctx)
 	if (r == 0)
 		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+	/* Nor a new line discipline on the caller's terminal, which the jail
+	 * holds as fds 0-2: historic kernel attack surface, no use to an agent. */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, eperm, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSETD));
 
 	/* Socket families other than UNIX, INET, INET6 and NETLINK. */
 	for (int fam = 0; r == 0 && fam < AF_MAX; fam++)

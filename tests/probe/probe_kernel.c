@@ -48,6 +48,9 @@ static void check_tty(void)
 	char sub = 0; /* TIOCL_* subcode 0: nothing, but must not even reach tty code */
 	EXPECT("ioctl(0, TIOCLINUX)", syscall(SYS_ioctl, 0, (unsigned long)TIOCLINUX, &sub), EPERM);
 	EXPECT("ioctl(0, HIGH32|TIOCLINUX)", syscall(SYS_ioctl, 0, HIGH32 | TIOCLINUX, &sub), EPERM);
+	int ldisc = 0; /* N_TTY, what it already is: harmless if it ever lands */
+	EXPECT("ioctl(0, TIOCSETD)", syscall(SYS_ioctl, 0, (unsigned long)TIOCSETD, &ldisc), EPERM);
+	EXPECT("ioctl(0, HIGH32|TIOCSETD)", syscall(SYS_ioctl, 0, HIGH32 | TIOCSETD, &ldisc), EPERM);
 
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
