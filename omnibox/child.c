@@ -199,7 +199,7 @@ static void wait_peer(int fd, char want)
 }
 
 /* The command's half of the setup, run in parallel with init's mounts:
- * drop privileges, load seccomp; then, once init reports the root
+ * fill /etc, drop privileges, load seccomp; then, once init reports the root
  * complete, Landlock over it and execve. */
 __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int to_init,
 						  int from_init)
@@ -220,6 +220,8 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 		if (p->binds[i].kind == OMBX_BIND_RW)
 			rw[ll.n_rw++] = p->binds[i].path;
 
+	if ((r = ombx__etc_populate(p, &what)) < 0)
+		die(p, r, what);
 	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
@@ -344,8 +346,8 @@ void ombx__child_main(struct ombx__plan *p)
 	if ((r = ombx__mount_begin(p, &what)) < 0)
 		die(p, r, what);
 
-	/* Two halves from here, on two cores: the command's process sheds its
-	 * privileges and loads seccomp while init builds the rest. */
+	/* Two halves from here, on two cores: the command's process fills /etc,
+	 * sheds its privileges and loads seccomp while init builds the rest. */
 	if (pipe2(to_init, O_CLOEXEC) < 0 || pipe2(from_init, O_CLOEXEC) < 0)
 		die(p, errno, "pipe2");
 	command_pid = fork();
@@ -361,7 +363,7 @@ void ombx__child_main(struct ombx__plan *p)
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
 
-	if ((r = ombx__etc_populate(p, &what)) < 0 || (r = ombx__mount_rest(p, &what)) < 0)
+	if ((r = ombx__mount_rest(p, &what)) < 0)
 		die(p, r, what);
 	wait_peer(to_init[0], 'E');
 	if ((r = ombx__mount_finish(p, &what)) < 0)
