@@ -111,20 +111,23 @@ int ombx_cli_exec(int argc, char **argv)
 			return OMBX_EXIT_FAILURE;
 		}
 	}
+	memset(&res, 0, sizeof(res));
+	res.exit_code = OMBX_EXIT_FAILURE;
 	if (profile && (r = ombx_profile_load(profile, &cfg, &err)) < 0) {
 		ombx_cli_error("%s", err.msg);
-		goto out;
+		goto refused;
 	}
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
 		if ((r = apply_flag(&cfg, opt, optarg, &err)) < 0) {
 			ombx_cli_error("exec: %s", err.msg);
-			goto out;
+			goto refused;
 		}
 	}
 	if (optind >= argc) {
-		ombx_cli_error("exec: no command given\n%s", usage);
-		goto out;
+		ombx_err_set(&err, EINVAL, "exec: no command given");
+		ombx_cli_error("%s\n%s", err.msg, usage);
+		goto refused;
 	}
 	cfg.argv = argv + optind;
 	if (cfg.net == OMBX_NET_HOST)
@@ -153,4 +156,9 @@ out:
 	cfg.argv = NULL;
 	ombx_config_free(&cfg);
 	return code;
+
+refused: /* nothing ran; a --json-status reader still gets a status saying why */
+	if (json_status && ombx_status_write(json_status, &res, &err, &err) < 0)
+		ombx_cli_error("--json-status: %s", err.msg);
+	goto out;
 }

@@ -43,10 +43,12 @@ int ombx_status_write(const char *path, const struct ombx_result *res, const omb
 	json_t *j;
 	int fd, r;
 
-	j = json_pack("{s:s, s:i, s:i, s:b, s:b, s:f, s:o}", "jail_id", res->jail_id,
+	/* A command that never started had no layers: null, not a list of
+	 * defaults that could be read as "applied". */
+	j = json_pack("{s:s, s:i, s:i, s:b, s:b, s:f, s:o, s:b}", "jail_id", res->jail_id,
 		      "exit_code", res->exit_code, "signal", res->signal, "oom", res->oom,
 		      "timed_out", res->timed_out, "duration_sec", res->duration_sec, "layers",
-		      ombx_layers_json(&res->layers));
+		      failure ? json_null() : ombx_layers_json(&res->layers), "started", !failure);
 	if (!j)
 		return ombx_err_set(err, ENOMEM, "building the status");
 	if (failure)

@@ -40,6 +40,17 @@ chmod 644 "$WS/notexec.sh"
 own_workspace
 refused noexec 126 "notexec.sh" "non-executable file" exec --workspace "$WS" -- "$WS/notexec.sh"
 
+# --json-status is written even when nothing ran, saying why, with no layers.
+run jsbad timeout -k 5 60 "$OMNIBOX" exec --json-status "$T/bad.json" --memory 12Q -- true
+expect_rc jsbad 125 "bad --memory with --json-status"
+[ "$(json_get "$T/bad.json" exit_code)" = 125 ] && [ "$(json_get "$T/bad.json" started)" = false ] &&
+	[ "$(json_get "$T/bad.json" layers)" = null ] && ok "--json-status written for a refused run: 125, not started, no layers" ||
+	fail "--json-status for a refused run: $(cat "$T/bad.json" 2>/dev/null)"
+expect_in "$T/bad.json" "12Q" "the status names what was refused"
+run jsgood timeout -k 5 60 "$OMNIBOX" exec --workspace "$WS" --json-status "$T/good.json" -- true
+[ "$(json_get "$T/good.json" started)" = true ] && [ "$(json_get "$T/good.json" layers.seccomp)" = '"filter"' ] &&
+	ok "--json-status of a run that started lists its layers" || fail "--json-status of a good run: $(cat "$T/good.json")"
+
 run nocmd timeout -k 5 60 "$OMNIBOX" exec --workspace "$WS"
 expect_rc nocmd 125 "exec without a command"
 run nocmd2 timeout -k 5 60 "$OMNIBOX" exec --workspace "$WS" --
