@@ -12,10 +12,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <yaml.h>
 
 #include "../common/cleanup.h"
+#include "../common/file.h"
 
 #define PROFILE_MAX (1024 * 1024)
 
@@ -444,40 +444,6 @@ static int parse_stream(struct pctx *p)
 	return 0;
 }
 
-static int read_profile(const char *path, char **out, size_t *len, ombx_err *err)
-{
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t n;
-
-	if (!path || !*path)
-		return ombx_err_set(err, EINVAL, "no profile path given");
-	f = fopen(path, "re");
-	if (!f)
-		return ombx_err_errno(err, errno, "%s: cannot open profile", path);
-	if (fstat(fileno(f), &st) < 0)
-		return ombx_err_errno(err, errno, "%s: cannot read profile", path);
-	if (S_ISDIR(st.st_mode))
-		return ombx_err_errno(err, EISDIR, "%s: cannot read profile", path);
-	if (S_ISREG(st.st_mode) && st.st_size > PROFILE_MAX)
-		return ombx_err_set(err, EFBIG, "%s: profile is larger than 1 MiB (%jd bytes)",
-				    path, (intmax_t)st.st_size);
-	/* Read one byte past the limit: the file may not be regular, or may grow. */
-	buf = malloc(PROFILE_MAX + 1);
-	if (!buf)
-		return ombx_err_set(err, ENOMEM, "%s: out of memory reading the profile", path);
-	errno = 0;
-	n = fread(buf, 1, PROFILE_MAX + 1, f);
-	if (ferror(f))
-		return ombx_err_errno(err, errno ? errno : EIO, "%s: cannot read profile", path);
-	if (n > PROFILE_MAX)
-		return ombx_err_set(err, EFBIG, "%s: profile is larger than 1 MiB", path);
-	*out = TAKE_PTR(buf);
-	*len = n;
-	return 0;
-}
-
 int ombx_profile_load(const char *path, struct ombx_config *cfg, ombx_err *err)
 {
 	_cleanup_(parser_deletep) yaml_parser_t parser = { 0 };
@@ -486,7 +452,7 @@ int ombx_profile_load(const char *path, struct ombx_config *cfg, ombx_err *err)
 	size_t len = 0;
 	int r;
 
-	r = read_profile(path, &buf, &len, err);
+	r = ombx_read_file(path, PROFILE_MAX, "profile", &buf, &len, err);
 	if (r < 0)
 		return r;
 	if (!yaml_parser_initialize(&parser))

@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "load.h"
 
 #include "../common/cleanup.h"
+#include "../common/file.h"
 
 int policy__oom(struct lctx *c)
 {
@@ -359,31 +359,11 @@ int policy_set_load_buffer(const char *name, const char *buf, size_t len, struct
 
 int policy_set_load(const char *path, struct policy_set **out, ombx_err *err)
 {
-	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *buf = NULL;
-	struct stat st;
 	size_t n;
+	int r;
 
 	*out = NULL;
-	if (!path || !*path)
-		return ombx_err_set(err, EINVAL, "no policy file given");
-	f = fopen(path, "re");
-	if (!f)
-		return ombx_err_errno(err, errno, "%s: cannot open the policy", path);
-	if (fstat(fileno(f), &st) < 0)
-		return ombx_err_errno(err, errno, "%s: cannot read the policy", path);
-	if (S_ISDIR(st.st_mode))
-		return ombx_err_errno(err, EISDIR, "%s: cannot read the policy", path);
-	if (S_ISREG(st.st_mode) && st.st_size > POLICY_FILE_MAX)
-		return ombx_err_set(err, EFBIG, "%s: policy is larger than 1 MiB", path);
-	buf = malloc(POLICY_FILE_MAX + 1); /* one past the limit: it may not be regular */
-	if (!buf)
-		return ombx_err_set(err, ENOMEM, "%s: out of memory", path);
-	errno = 0;
-	n = fread(buf, 1, POLICY_FILE_MAX + 1, f);
-	if (ferror(f))
-		return ombx_err_errno(err, errno ? errno : EIO, "%s: cannot read the policy", path);
-	if (n > POLICY_FILE_MAX)
-		return ombx_err_set(err, EFBIG, "%s: policy is larger than 1 MiB", path);
-	return policy_set_load_buffer(path, buf, n, out, err);
+	r = ombx_read_file(path, POLICY_FILE_MAX, "policy", &buf, &n, err);
+	return r < 0 ? r : policy_set_load_buffer(path, buf, n, out, err);
 }
