@@ -19,6 +19,17 @@
  * more than 15 hex digits, or are followed by anything but CRLF or a
  * well-formed extension; data not followed by CRLF; trailers over the limit.
  *
+ * Also refused, in the same spirit: other control characters (but HTAB) in a
+ * field value; non-ASCII bytes in the target; a target of the wrong form for
+ * its method (RFC 9112 3.2: authority-form always and only for CONNECT, "*"
+ * only for OPTIONS, else origin- or absolute-form); Transfer-Encoding in an
+ * HTTP/1.0 message (RFC 9112 6.1 calls its framing faulty); a Content-Length
+ * over INT64_MAX; a status outside 100..599 or a status line without the SP
+ * after the code; whitespace around a chunk size (BWS) and a chunk-size line
+ * over 1 KiB. One empty line before a request line is skipped (RFC 9112 2.2)
+ * and counted in head_len. A missing Host is left to the caller
+ * (host_field == -1).
+ *
  * Never: allocates, prints, or keeps pointers beyond the buffer it was given
  * (all strings in the results point into the caller's buffer). */
 #ifndef OMBX_PROXY_HTTP_H
@@ -99,7 +110,7 @@ bool http_field_has_token(const struct http_field *f, const char *token);
 struct http_chunked {
 	int state;          /* private */
 	uint64_t remaining; /* bytes of data left in the current chunk */
-	unsigned digits;    /* private */
+	unsigned digits;    /* private: bytes of the current chunk-size line */
 	size_t trailer_len; /* private */
 	bool done;          /* the last chunk and the trailer section are consumed */
 };
