@@ -9,13 +9,14 @@
  * already parsed by an earlier call (0: parse from scratch). Both return the
  * head's length (> 0), -1 for a malformed head, -2 for an incomplete one.
  *
- * What they accept that a proxy must not (proxy/http.c checks these itself,
- * and tests/unit/test_http.c pins the behaviour of the installed library):
- * bare LF as a line end; one empty line before the request line; any
+ * tests/unit/test_http.c checks this ABI against the installed library.
+ *
+ * What they accept that a proxy must not (seen in the 2.2.5 build; proxy/http.c
+ * checks all of it itself before calling them): bare LF as a line end; any
  * non-control byte, >= 0x80 included, in the method and the target; an empty
- * method; obs-fold, reported as a field with name == NULL; trailing
- * whitespace left in field values. Only read, never written: the parsers keep
- * no state and never allocate. */
+ * method; a non-token method; obs-fold, reported as a field with name ==
+ * NULL. They also leave trailing whitespace in field values. They keep no
+ * state, never allocate and never write to the buffer. */
 #ifndef OMBX_PROXY_PHR_H
 #define OMBX_PROXY_PHR_H
 
