@@ -58,7 +58,8 @@ void proxy_redact_stream_free(struct proxy_redact_stream *s);
 /* Appends in[0..n) and writes into out the bytes that are final now,
  * redacted; returns how many (at most n + holdback). out must have room for
  * n + holdback bytes and may be the same buffer as in. An occurrence that
- * spans feeds is found. Bytes of out past the returned length are zeroed. */
+ * spans feeds is found. The bytes held back are copied into the stream and
+ * zeroed in out, so no unredacted byte is left past the returned length. */
 size_t proxy_redact_stream_feed(struct proxy_redact_stream *s, const char *in, size_t n, char *out);
 /* Writes the bytes still held, redacted, into out (room for holdback bytes);
  * returns how many. The stream is then empty and may be fed again. */
