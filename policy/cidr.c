@@ -239,3 +239,32 @@ const char *policy_addr_special(const struct policy_addr *a)
 	}
 	return NULL;
 }
+
+/* ---- the public face of the above (policy.h) ---- */
+
+int policy_cidr_parse(const char *s, struct policy_cidr *out, ombx_err *err)
+{
+	struct policy__cidr c;
+	char msg[200];
+	int r = policy__cidr_parse(s, strlen(s), &c, msg, sizeof(msg));
+
+	if (r < 0)
+		return ombx_err_set(err, EINVAL, "%s", msg);
+	memcpy(out->a, c.a, sizeof(out->a));
+	out->bits = c.bits;
+	return 0;
+}
+
+bool policy_cidr_match(const struct policy_cidr *c, const struct policy_addr *a)
+{
+	struct policy__cidr pc;
+
+	memcpy(pc.a, c->a, sizeof(pc.a));
+	pc.bits = c->bits;
+	return policy__cidr_match(&pc, a);
+}
+
+void policy_addr_text(const struct policy_addr *a, char *buf, size_t size)
+{
+	policy__addr_text(a, buf, size);
+}

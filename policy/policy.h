@@ -247,4 +247,16 @@ const char *policy_addr_special(const struct policy_addr *a);
  * applies no state. */
 int policy_check_addr(struct policy_session *s, const char *addr, struct policy_decision *d);
 
+/* An address range: "a.b.c.d/n" or "v6/n"; a bare address is a /32 or /128;
+ * host bits must be zero. For callers with ranges of their own (the proxy's
+ * --allow-cidr). */
+struct policy_cidr {
+	uint8_t a[16]; /* masked; IPv4 as ::ffff:a.b.c.d */
+	uint8_t bits;  /* prefix length over the 128-bit form */
+};
+int policy_cidr_parse(const char *s, struct policy_cidr *out, ombx_err *err);
+bool policy_cidr_match(const struct policy_cidr *c, const struct policy_addr *a);
+/* Canonical text of a (dotted quad for IPv4, RFC 5952 for IPv6); size >= 46. */
+void policy_addr_text(const struct policy_addr *a, char *buf, size_t size);
+
 #endif
