@@ -342,16 +342,25 @@ int proxy_approvals_open(const char *path, struct proxy_approvals **out, ombx_er
 	return 0;
 }
 
-void proxy_approvals_close(struct proxy_approvals *a)
+void proxy_approvals_shutdown(struct proxy_approvals *a)
 {
-	struct stat st;
-
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
 	a->closing = true;
 	while (a->head)
 		proxy__approvals_resolve(a, a->head, PROXY_ANSWER_DENY, NULL);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void proxy_approvals_close(struct proxy_approvals *a)
+{
+	struct stat st;
+
+	if (!a)
+		return;
+	proxy_approvals_shutdown(a);
+	pthread_mutex_lock(&a->lock);
 	a->stop = true;
 	pthread_mutex_unlock(&a->lock);
 	if (a->thread_started) {

@@ -77,6 +77,10 @@ int proxy_approvals_open(const char *path, struct proxy_approvals **out, ombx_er
 /* Stops the thread, unlinks the socket, answers every waiter DENY and waits
  * for them to return. NULL ok. No ask may begin once close has been called. */
 void proxy_approvals_close(struct proxy_approvals *a);
+/* Answers every waiter DENY and every later ask DENY at once, but keeps the
+ * object (and the socket) alive: for a program stopping its proxy, whose
+ * connection threads may still ask until they have all ended. NULL ok. */
+void proxy_approvals_shutdown(struct proxy_approvals *a);
 /* A proxy_ask_fn; arg is the struct proxy_approvals *. Also DENY at once (no
  * human asked) when PROXY_APPROVALS_PENDING_MAX asks wait already, when an
  * ask with the same id is pending, for id 0, and while closing; TIMEOUT at
