@@ -1,0 +1,206 @@
+/* internal.h - what the proxy's own files share (never installed).
+ *
+ * proxy.c    the proxy object, listeners, accept loop, connection threads
+ * io.c       reads and writes over a socket or TLS with deadlines
+ * tls.c      the interception (server) and upstream (client) TLS contexts
+ * upstream.c resolve once, vet every address, dial, confirm, TLS
+ * conn.c     a client connection: CONNECT, tunnels, absolute-form, errors
+ * request.c  one request: decide, ask, forward, relay the response
+ * inject.c   placeholders found, secrets swapped in, responses redacted
+ * record.c   audit records for requests and refused connections */
+#ifndef OMBX_PROXY_INTERNAL_H
+#define OMBX_PROXY_INTERNAL_H
+
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "proxy/http.h"
+#include "proxy/proxy.h"
+
+#define PROXY_BUF_STEP     4096
+#define PROXY_IO_CHUNK     (32 * 1024) /* bytes moved per read while relaying */
+#define PROXY_THREAD_STACK (256 * 1024)
+
+struct proxy_ph {
+	char *name; /* the secret's name */
+	char *env;  /* placeholder_env */
+	char value[sizeof(PROXY_PLACEHOLDER_PREFIX) + 32];
+	size_t len;
+};
+
+struct proxy_conn;
+
+struct proxy {
+	struct proxy_opts o;
+	SSL_CTX *server_ctx;   /* what the jail's clients talk to */
+	SSL_CTX *upstream_ctx; /* what we dial origins with: verified */
+	struct sockaddr_storage listen_addr[PROXY_LISTEN_MAX];
+
+	pthread_mutex_t lock; /* conns, n_conns, stopping */
+	pthread_cond_t idle;
+	struct proxy_conn *conns;
+	unsigned n_conns;
+	bool stopping;
+	int wake_fd; /* eventfd: proxy_stop wakes the accept loop */
+
+	pthread_mutex_t policy_lock; /* the session and its decisions */
+	struct policy_session *session;
+	pthread_mutex_t audit_lock;
+	pthread_mutex_t approved_lock; /* session-scoped approvals */
+	char **approved;
+	size_t n_approved;
+
+	struct proxy_ph ph[PROXY_SECRETS_MAX];
+	size_t n_ph;
+
+	atomic_uint_fast64_t next_conn, next_ask;
+};
+
+/* A byte stream to a peer: a socket, maybe with TLS over it. */
+struct pio {
+	int fd;
+	SSL *ssl;
+	uint64_t bytes_in, bytes_out;
+};
+
+/* read: > 0 bytes, 0 end of stream, or -errno (-ETIMEDOUT, -ECONNRESET,
+ * -EPROTO for a TLS failure). timeout_ms < 0: none. */
+ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms);
+/* All n bytes or -errno. */
+int proxy__write(struct pio *p, const void *buf, size_t n, int timeout_ms);
+/* 1 readable (or TLS bytes pending), 0 timed out, -errno. */
+int proxy__wait_readable(struct pio *p, int timeout_ms);
+void proxy__pio_close(struct pio *p); /* TLS shutdown attempt, free, close */
+int64_t proxy__now_ms(void);          /* CLOCK_MONOTONIC */
+
+/* An upstream connection, kept across keep-alive requests to one authority. */
+struct upstream {
+	struct pio io;
+	bool open, tls;
+	char host[POLICY_HOST_MAX + 1];
+	unsigned port;
+	char resolved[INET6_ADDRSTRLEN + 8]; /* "ip:port" / "[ip]:port" */
+	int64_t dns_ms, connect_ms, tls_ms;  /* of the dial that made it; -1 reused */
+};
+
+/* Per-request facts for the audit record and the reply. */
+struct req_info {
+	uint64_t req_id;
+	char method[32];
+	char path[1024]; /* as sent; the record redacts the query */
+	char host_hdr[POLICY_HOST_MAX + 8];
+	const char *decision, *level;
+	char rule[96];
+	char reason[512];
+	char approval_id[24];
+	char approver[PROXY_APPROVER_MAX];
+	const char *secrets[PROXY_SECRETS_MAX]; /* names injected */
+	size_t n_secrets;
+	int status;
+	uint64_t up0, down0; /* client byte counts at the request's start */
+	int64_t t0, first_byte_ms;
+};
+
+struct proxy_conn {
+	struct proxy *p;
+	struct proxy_conn *next, *prev; /* p->conns */
+	uint64_t id;
+	struct pio c; /* the client */
+	char client[INET6_ADDRSTRLEN + 8];
+	struct sockaddr_storage local;
+	/* the client's bytes: a head being read, then leftovers */
+	char *buf;
+	size_t cap, off, len;
+	/* the authority this connection is bound to (CONNECT) */
+	bool tunnel, tunnel_tls;
+	char connect_host[POLICY_HOST_MAX + 1]; /* canonical */
+	char connect_raw[POLICY_HOST_MAX + 8];  /* as the client named it */
+	unsigned connect_port;
+	char sni[POLICY_HOST_MAX + 1];
+	bool sni_bad; /* set by the certificate callback */
+	struct upstream up;
+	uint64_t n_req;
+	int64_t t_accept;
+};
+
+/* tls.c */
+int proxy__tls_init(struct proxy *p, ombx_err *err);
+void proxy__tls_free(struct proxy *p);
+/* Runs the server-side handshake on c->c (for c->connect_host). */
+int proxy__tls_accept(struct proxy_conn *c, char *why, size_t size);
+/* Client-side handshake to u's host, verified; why says what failed. */
+int proxy__tls_connect(struct proxy *p, struct upstream *u, char *why, size_t size);
+
+/* upstream.c: dial host:port for c (resolving, vetting); on refusal *status
+ * is 403 (vetting) or 502/504 (could not reach) and why says why. */
+int proxy__upstream_open(struct proxy_conn *c, const char *host, unsigned port, bool tls,
+			 int *status, char *why, size_t size);
+void proxy__upstream_close(struct upstream *u);
+/* Vets one address for c (special ranges, --allow-cidr, CIDR rules, the
+ * proxy itself); 0 or -EACCES with why. */
+int proxy__vet_addr(struct proxy_conn *c, const struct sockaddr *sa, char *why, size_t size);
+
+/* conn.c */
+void *proxy__conn_main(void *arg);
+int proxy__send_error(struct proxy_conn *c, int status, const char *body, bool close);
+/* Reads a request head into c->buf; returns the parse result (> 0 head
+ * length), 0 on a clean end of stream, or -errno / HTTP_BAD (why set). */
+int proxy__read_request(struct proxy_conn *c, struct http_request *req, int first_timeout_ms,
+			const char **why);
+void proxy__consume(struct proxy_conn *c, size_t n);
+
+/* request.c: one request whose head is c->buf[c->off..]; scheme "http" or
+ * "https"; host/port the canonical authority. Returns 1 to keep the
+ * connection, 0 to close it. */
+int proxy__handle_request(struct proxy_conn *c, struct http_request *req, const char *scheme,
+			  const char *host, unsigned port);
+
+/* relay.c: the client's body up (streamed), held whole (an ask), or
+ * drained (a refusal, bounded); the response down. */
+int proxy__send_body(struct proxy_conn *c, enum http_body kind, uint64_t length, const char **why);
+struct obuf;
+int proxy__hold_body(struct proxy_conn *c, enum http_body kind, uint64_t length, struct obuf *o,
+		     const char **why);
+int proxy__drain_body(struct proxy_conn *c, enum http_body kind, uint64_t length);
+struct proxy_redactor;
+/* Reads the response from c->up and sends it to the client (redacting with
+ * red when given). Returns 1 to keep the client connection, 0 to close it,
+ * or -errno with why when nothing was sent to the client yet. */
+int proxy__relay_response(struct proxy_conn *c, bool head_req, bool keep_req, bool ws,
+			  const struct proxy_redactor *red, struct req_info *ri, char *why,
+			  size_t size);
+
+/* inject.c */
+/* Names of the secrets whose placeholders req carries (target or fields,
+ * Basic credentials decoded). */
+size_t proxy__find_placeholders(struct proxy *p, const struct http_request *req, const char **names,
+				size_t max);
+/* Appends to out the request head to send upstream: origin-form target,
+ * hop-by-hop fields dropped, placeholders of the injected secrets swapped,
+ * injections applied. values[i] are the secret values for inj[i]. */
+struct obuf {
+	char *b;
+	size_t len, cap;
+	bool oom;
+};
+void proxy__obuf_add(struct obuf *o, const void *s, size_t n);
+void proxy__obuf_str(struct obuf *o, const char *s);
+void proxy__obuf_free(struct obuf *o); /* wipes */
+/* framing: the line(s) to add ("Content-Length: N\r\n",
+ * "Transfer-Encoding: chunked\r\n" or ""); upgrade keeps the Upgrade. */
+int proxy__build_request_head(struct proxy *p, const struct http_request *req, const char *target,
+			      size_t target_len, const char *framing, bool upgrade,
+			      const struct policy_injection *inj, char *const *values,
+			      const size_t *vlens, size_t n_inj, struct obuf *out);
+
+/* record.c */
+void proxy__record_request(struct proxy_conn *c, struct req_info *ri);
+void proxy__record_refused(struct proxy_conn *c, int status, const char *reason);
+/* A placeholder headed where its secret is not bound: names carried. */
+void proxy__record_alert(struct proxy_conn *c, struct req_info *ri, const char *const *names,
+			 size_t n);
+
+#endif
