@@ -1,0 +1,379 @@
+/* cli_proxy.c - `omnibox proxy`: the egress proxy on its own.
+ *
+ * Built as its own program, omnibox-proxy (the static `omnibox` executes it
+ * for `omnibox proxy`), because it links libh2o for picohttpparser and
+ * Debian ships libh2o only as a shared library.
+ *
+ * A thin shell over proxy/proxy.h: parse flags, load policies into an
+ * engine (first --policy at the server level, then agent, then session),
+ * open the CA and the audit log, make the listeners, serve until SIGINT or
+ * SIGTERM. Asks go to the control socket (--approvals) or are denied. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/quote.h"
+#include "../proxy/proxy.h"
+#include "cli.h"
+#include "omnibox.h"
+
+#define EXIT_USAGE 2
+
+static const char usage[] =
+	"usage: omnibox proxy --listen ADDR:PORT --policy FILE... [--audit FILE] [--ca DIR]\n"
+	"                     [--resolve HOST:PORT:ADDR]... [--upstream-ca FILE]\n"
+	"                     [--allow-cidr CIDR]... [--approvals PATH] [--ask-timeout SECONDS]\n"
+	"                     [--max-conns N] [--session ID] [--placeholders FILE] [--ready FILE]\n"
+	"  --listen A:P      where clients connect (repeatable; port 0: any free port)\n"
+	"  --policy FILE     up to three: the first at the server level, then agent, session\n"
+	"  --audit FILE      default: $XDG_STATE_HOME/omnigent/audit.jsonl\n"
+	"  --ca DIR          the interception CA (created if missing); default: omnibox ca path\n"
+	"  --resolve H:P:A   connections to H:P dial A (like curl's)\n"
+	"  --upstream-ca F   also trust F's certificates for origins\n"
+	"  --allow-cidr C    let C through the special-purpose address guard (e.g. loopback)\n"
+	"  --approvals PATH  a control socket for asks (list / approve ID [once|session] /\n"
+	"                    deny ID); without it every ask is denied\n"
+	"  --placeholders F  write NAME=PLACEHOLDER lines for the clients' environment (0600)\n"
+	"  --ready FILE      write the listening addresses once listening\n";
+
+struct opts {
+	const char *listen[PROXY_LISTEN_MAX];
+	size_t n_listen;
+	const char *policy[POLICY_N_LEVELS];
+	size_t n_policy;
+	const char *audit, *ca, *approvals, *placeholders, *ready, *session;
+	struct proxy_opts po;
+};
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return (*s < '0' || *s > '9' || *end || errno || *out > max) ? -EINVAL : 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"policy", required_argument, NULL, 'p'},
+		{"audit", required_argument, NULL, 'a'},
+		{"ca", required_argument, NULL, 'c'},
+		{"resolve", required_argument, NULL, 'r'},
+		{"upstream-ca", required_argument, NULL, 'u'},
+		{"allow-cidr", required_argument, NULL, 'C'},
+		{"approvals", required_argument, NULL, 'A'},
+		{"ask-timeout", required_argument, NULL, 't'},
+		{"max-conns", required_argument, NULL, 'm'},
+		{"session", required_argument, NULL, 's'},
+		{"placeholders", required_argument, NULL, 'P'},
+		{"ready", required_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	ombx_err err = {0};
+	unsigned long v;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			if (o->n_listen == PROXY_LISTEN_MAX)
+				goto toomany;
+			o->listen[o->n_listen++] = optarg;
+			break;
+		case 'p':
+			if (o->n_policy == POLICY_N_LEVELS) {
+				ombx_cli_error(
+					"proxy: at most %d --policy files (server, agent, session)",
+					POLICY_N_LEVELS);
+				return -EINVAL;
+			}
+			o->policy[o->n_policy++] = optarg;
+			break;
+		case 'a':
+			o->audit = optarg;
+			break;
+		case 'c':
+			o->ca = optarg;
+			break;
+		case 'u':
+			o->po.upstream_ca = optarg;
+			break;
+		case 'A':
+			o->approvals = optarg;
+			break;
+		case 's':
+			o->session = optarg;
+			break;
+		case 'P':
+			o->placeholders = optarg;
+			break;
+		case 'R':
+			o->ready = optarg;
+			break;
+		case 'r':
+			if (o->po.n_pins == PROXY_RESOLVE_MAX)
+				goto toomany;
+			if (proxy_pin_parse(optarg, &o->po.pins[o->po.n_pins++], &err) < 0) {
+				ombx_cli_error("proxy: %s", err.msg);
+				return -EINVAL;
+			}
+			break;
+		case 'C':
+			if (o->po.n_allow_cidrs == PROXY_CIDR_MAX)
+				goto toomany;
+			if (policy_cidr_parse(optarg, &o->po.allow_cidrs[o->po.n_allow_cidrs++],
+					      &err) < 0) {
+				char q[OMBX_QUOTE_MAX];
+				ombx_quote(q, sizeof(q), optarg, strlen(optarg));
+				ombx_cli_error("proxy: --allow-cidr %s: %s", q, err.msg);
+				return -EINVAL;
+			}
+			break;
+		case 't':
+			if (parse_uint(optarg, 86400, &v) < 0 || v == 0) {
+				ombx_cli_error("proxy: --ask-timeout wants 1 to 86400 seconds");
+				return -EINVAL;
+			}
+			o->po.ask_timeout_ms = (int)v * 1000;
+			break;
+		case 'm':
+			if (parse_uint(optarg, 100000, &v) < 0 || v == 0) {
+				ombx_cli_error("proxy: --max-conns wants 1 to 100000");
+				return -EINVAL;
+			}
+			o->po.max_conns = (unsigned)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		ombx_cli_error("proxy: unexpected argument '%s'\n%s", argv[optind], usage);
+		return -EINVAL;
+	}
+	if (o->n_listen == 0 || o->n_policy == 0) {
+		ombx_cli_error("proxy: --listen and --policy are required\n%s", usage);
+		return -EINVAL;
+	}
+	return 0;
+toomany:
+	ombx_cli_error("proxy: too many of one option (see --help for the limits)");
+	return -EINVAL;
+}
+
+/* "a.b.c.d:port" or "[v6]:port" -> a listening socket. */
+static int make_listener(const char *spec, ombx_err *err)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	char host[64], q[OMBX_QUOTE_MAX];
+	const char *colon = strrchr(spec, ':');
+	unsigned long port;
+	int fd;
+
+	ombx_quote(q, sizeof(q), spec, strlen(spec));
+	if (!colon || (size_t)(colon - spec) >= sizeof(host) ||
+	    parse_uint(colon + 1, 65535, &port) < 0)
+		return ombx_err_set(err, EINVAL, "--listen %s: expected ADDR:PORT", q);
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+		host[strlen(host) - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return ombx_err_set(err, EINVAL, "--listen %s: bad IPv6 address", q);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (void *)&ss;
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return ombx_err_set(err, EINVAL, "--listen %s: bad IPv4 address", q);
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		len = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ombx_err_errno(err, errno, "--listen %s: socket", q);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){1}, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0) {
+		int e = errno;
+		close(fd);
+		return ombx_err_errno(err, e, "--listen %s", q);
+	}
+	return fd;
+}
+
+/* Writes lines to path atomically (0600). */
+static int write_file(const char *path, const char *text, ombx_err *err)
+{
+	char tmp[4096];
+	int fd, n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	size_t len = strlen(text);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return ombx_err_set(err, ENAMETOOLONG, "path too long: %s", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ombx_err_errno(err, errno, "cannot create %s", tmp);
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return ombx_err_errno(err, e, "cannot write %s", path);
+	}
+	return 0;
+}
+
+struct stopper {
+	sigset_t set;
+	struct proxy *p;
+	struct proxy_approvals *a;
+};
+
+static void *wait_signal(void *arg)
+{
+	struct stopper *s = arg;
+	int sig;
+
+	sigwait(&s->set, &sig);
+	proxy_stop(s->p);
+	if (s->a)
+		proxy_approvals_shutdown(s->a); /* held requests: denied now */
+	return NULL;
+}
+
+static int run(struct opts *o)
+{
+	struct policy_engine *eng = NULL;
+	struct proxy_ca *ca = NULL;
+	struct proxy_audit *audit = NULL;
+	struct proxy_approvals *appr = NULL;
+	struct proxy *p = NULL;
+	char audit_path[4096], text[4096];
+	struct stopper st = {0};
+	pthread_t sigt;
+	ombx_err err = {0};
+	int rc = OMBX_EXIT_FAILURE;
+	size_t len = 0;
+
+	if (policy_engine_new(&eng) < 0)
+		goto oom;
+	for (size_t i = 0; i < o->n_policy; i++)
+		if (policy_engine_reload(eng, (enum policy_level)i, o->policy[i], &err) < 0)
+			goto fail;
+	if (proxy_ca_load_or_create(o->ca, NULL, &ca, NULL, &err) < 0)
+		goto fail;
+	if (!o->audit) {
+		if (proxy_audit_default_path(audit_path, sizeof(audit_path), &err) < 0)
+			goto fail;
+		o->audit = audit_path;
+	}
+	if (proxy_audit_open(o->audit, 0, &audit, &err) < 0)
+		goto fail;
+	for (size_t i = 0; i < o->n_listen; i++) {
+		int fd = make_listener(o->listen[i], &err);
+		if (fd < 0)
+			goto fail;
+		o->po.listen_fds[o->po.n_listen++] = fd;
+	}
+	if (o->approvals && proxy_approvals_open(o->approvals, &appr, &err) < 0)
+		goto fail;
+	o->po.engine = eng;
+	o->po.ca = ca;
+	o->po.audit = audit;
+	o->po.session = o->session;
+	o->po.ask = appr ? proxy_approvals_ask : NULL;
+	o->po.ask_arg = appr;
+	if (proxy_new(&o->po, &p, &err) < 0)
+		goto fail;
+	o->po.n_listen = 0; /* the proxy owns them now */
+	if (o->placeholders) {
+		const char *names[PROXY_SECRETS_MAX], *vals[PROXY_SECRETS_MAX];
+		size_t n = proxy_placeholders(p, names, vals, PROXY_SECRETS_MAX);
+		text[0] = '\0';
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", names[i],
+						vals[i]);
+		if (write_file(o->placeholders, text, &err) < 0)
+			goto fail;
+	}
+	len = 0;
+	text[0] = '\0';
+	for (size_t i = 0; i < proxy_listen_count(p); i++) {
+		char a[64];
+		proxy_listen_addr(p, i, a, sizeof(a));
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n", a);
+	}
+	if (o->ready && write_file(o->ready, text, &err) < 0)
+		goto fail;
+	fprintf(stderr, "omnibox proxy: listening on %.*s (CA %s, audit %s%s%s)\n",
+		(int)(len ? len - 1 : 0), text, proxy_ca_cert_path(ca), o->audit,
+		appr ? ", approvals " : "", appr ? o->approvals : "");
+	sigemptyset(&st.set);
+	sigaddset(&st.set, SIGINT);
+	sigaddset(&st.set, SIGTERM);
+	st.p = p;
+	st.a = appr;
+	if (pthread_create(&sigt, NULL, wait_signal, &st) != 0)
+		goto oom;
+	pthread_detach(sigt);
+	if (proxy_run(p, &err) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+oom:
+	ombx_err_set(&err, ENOMEM, "out of memory");
+fail:
+	ombx_cli_error("proxy: %s", err.msg);
+out:
+	for (size_t i = 0; i < o->po.n_listen; i++)
+		close(o->po.listen_fds[i]);
+	proxy_free(p);
+	proxy_approvals_close(appr);
+	proxy_audit_close(audit);
+	proxy_ca_free(ca);
+	policy_engine_free(eng);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	sigset_t set;
+
+	/* every thread inherits this mask; one thread waits for the signals */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* one descriptor per client and per origin: take what we may */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (parse_args(argc, argv, &o) < 0)
+		return EXIT_USAGE;
+	return run(&o);
+}
