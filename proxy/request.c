@@ -190,7 +190,7 @@ static bool ask_human(struct proxy_conn *c, struct req_info *ri, const char *hos
 static int refuse(struct proxy_conn *c, struct http_request *req, struct req_info *ri,
 		  bool body_read)
 {
-	char msg[800];
+	char msg[1100];
 	enum http_body kind = req->h.body;
 	uint64_t length = req->h.length;
 	bool keep = req->h.keep_alive && !req->expect_continue;
