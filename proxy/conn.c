@@ -241,51 +241,33 @@ static void refuse(struct proxy_conn *c, int status, const char *why)
 	proxy__record_refused(c, status, why);
 }
 
-/* Requests inside a tunnel (TLS or not) until the connection ends. */
-static void tunnel_loop(struct proxy_conn *c, const char *scheme)
+/* A request inside a tunnel (TLS or not): it must name the tunnel's
+ * authority, in origin-form. Returns whether the connection goes on. */
+static bool tunnel_request(struct proxy_conn *c, struct http_request *req)
 {
-	unsigned def = strcmp(scheme, "https") == 0 ? 443 : 80;
+	unsigned def = c->tunnel_tls ? 443 : 80;
+	char msg[600];
 
-	for (;;) {
-		struct http_request req;
-		const char *why = NULL;
-		char msg[600];
-		int r = proxy__read_request(c, &req, c->p->o.idle_timeout_ms, &why);
-
-		if (r == 0 || r == -ETIMEDOUT || r == -ECONNRESET || r == -EPIPE)
-			return; /* closed or idle: nothing was asked */
-		if (r == -ETIME) {
-			refuse(c, 408, "request head not complete in time");
-			return;
-		}
-		if (r < 0) {
-			snprintf(msg, sizeof(msg), "malformed request: %s",
-				 why ? why : strerror(-r));
-			refuse(c, r == -EMSGSIZE ? 431 : 400, msg);
-			return;
-		}
-		if (req.target_len == 0 || req.target[0] != '/') {
-			refuse(c, 400,
-			       "inside a tunnel a request must use origin-form (absolute-form "
-			       "refused)");
-			return;
-		}
-		if (!host_matches(&req, c->connect_host, c->connect_port, def)) {
-			char q[OMBX_QUOTE_MAX] = "(none)";
-			if (req.host_field >= 0)
-				ombx_quote(q, sizeof(q), req.h.fields[req.host_field].value,
-					   req.h.fields[req.host_field].value_len);
-			snprintf(msg, sizeof(msg), "Host %s does not name the CONNECT host %s:%u",
-				 q, c->connect_host, c->connect_port);
-			refuse(c, 400, msg);
-			return;
-		}
-		if (!proxy__handle_request(c, &req, scheme, c->connect_host, c->connect_port))
-			return;
+	if (req->target_len == 0 || req->target[0] != '/') {
+		refuse(c, 400,
+		       "inside a tunnel a request must use origin-form (absolute-form refused)");
+		return false;
 	}
+	if (!host_matches(req, c->connect_host, c->connect_port, def)) {
+		char q[OMBX_QUOTE_MAX] = "(none)";
+		if (req->host_field >= 0)
+			ombx_quote(q, sizeof(q), req->h.fields[req->host_field].value,
+				   req->h.fields[req->host_field].value_len);
+		snprintf(msg, sizeof(msg), "Host %s does not name the CONNECT host %s:%u", q,
+			 c->connect_host, c->connect_port);
+		refuse(c, 400, msg);
+		return false;
+	}
+	return proxy__handle_request(c, req, c->tunnel_tls ? "https" : "http", c->connect_host,
+				     c->connect_port);
 }
 
-static void serve_connect(struct proxy_conn *c, struct http_request *req)
+static bool serve_connect(struct proxy_conn *c, struct http_request *req)
 {
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	char why[600], q[OMBX_QUOTE_MAX];
@@ -298,13 +280,13 @@ static void serve_connect(struct proxy_conn *c, struct http_request *req)
 		ombx_quote(q, sizeof(q), req->target, req->target_len);
 		snprintf(why, sizeof(why), "CONNECT target %s is not HOST:PORT", q);
 		refuse(c, 400, why);
-		return;
+		return false;
 	}
 	snprintf(c->connect_raw, sizeof(c->connect_raw), "%.*s", (int)req->target_len, req->target);
 	c->tunnel = true;
 	if (req->h.body != HTTP_BODY_NONE) {
 		refuse(c, 400, "CONNECT with a body");
-		return;
+		return false;
 	}
 	/* An IP literal is vetted now; a name when it is resolved. */
 	if (policy_addr_parse(c->connect_host, &a) == 0) {
@@ -324,88 +306,108 @@ static void serve_connect(struct proxy_conn *c, struct http_request *req)
 		if (proxy__vet_addr(c, (struct sockaddr *)&ss, w, sizeof(w)) < 0) {
 			snprintf(why, sizeof(why), "CONNECT refused: %s", w);
 			refuse(c, 403, why);
-			return;
+			return false;
 		}
 	}
 	proxy__consume(c, (size_t)req->h.head_len);
 	if (c->len > c->off) { /* bytes before our 200: a client that does not wait */
 		refuse(c, 400, "data sent before the CONNECT was answered");
-		return;
+		return false;
 	}
 	if (proxy__write(&c->c, ok, sizeof(ok) - 1, c->p->o.io_timeout_ms) < 0)
-		return;
+		return false;
 	if (proxy__wait_readable(&c->c, c->p->o.header_timeout_ms) <= 0)
-		return;
+		return false;
 	r = (int)recv(c->c.fd, &first, 1, MSG_PEEK);
 	if (r <= 0)
-		return;
-	if (first == 0x16) {
+		return false;
+	if (first == 0x16) { /* a TLS ClientHello: intercept */
 		c->tunnel_tls = true;
 		if (proxy__tls_accept(c, why, sizeof(why)) < 0) {
 			proxy__record_refused(c, 0, why);
-			return;
+			return false;
 		}
-		tunnel_loop(c, "https");
-	} else {
-		tunnel_loop(c, "http");
 	}
+	return true;
 }
 
-/* Absolute-form "http://authority/path" requests outside any tunnel. */
-static void serve_plain(struct proxy_conn *c, struct http_request *req)
+/* An absolute-form "http://authority/path" request outside any tunnel:
+ * it carries its own authority, which Host must name. */
+static bool plain_request(struct proxy_conn *c, struct http_request *req)
+{
+	char host[POLICY_HOST_MAX + 1], msg[600], q[OMBX_QUOTE_MAX];
+	const char *t = req->target, *a, *end;
+	unsigned port;
+
+	if (req->method_len == 7 && memcmp(req->method, "CONNECT", 7) == 0) {
+		refuse(c, 400, "CONNECT after other requests on one connection");
+		return false;
+	}
+	if (req->target_len < 8 || strncasecmp(t, "http://", 7) != 0) {
+		ombx_quote(q, sizeof(q), t, req->target_len);
+		snprintf(msg, sizeof(msg),
+			 strncasecmp(t, "https://", 8) == 0
+				 ? "absolute-form https target %s: use CONNECT"
+				 : "target %s is neither CONNECT nor absolute-form http",
+			 q);
+		refuse(c, 400, msg);
+		return false;
+	}
+	a = t + 7;
+	end = a;
+	while (end < t + req->target_len && *end != '/' && *end != '?')
+		end++;
+	if (parse_authority(a, (size_t)(end - a), false, 80, host, sizeof(host), &port) < 0 ||
+	    !host_matches(req, host, port, 80)) {
+		ombx_quote(q, sizeof(q), t, req->target_len);
+		snprintf(msg, sizeof(msg), "target %s: bad authority, or Host does not name it", q);
+		refuse(c, 400, msg);
+		return false;
+	}
+	return proxy__handle_request(c, req, "http", host, port);
+}
+
+/* Requests on an established connection until it ends (0) or, idle, is
+ * handed to the parking thread (1: the caller must not touch c again). */
+int proxy__conn_loop(struct proxy_conn *c)
 {
 	for (;;) {
-		char host[POLICY_HOST_MAX + 1], msg[600], q[OMBX_QUOTE_MAX];
-		const char *t = req->target, *why = NULL, *a, *end;
-		unsigned port;
+		struct http_request req;
+		const char *why = NULL;
+		char msg[600];
+		bool more;
 		int r;
 
-		if (req->target_len < 8 || strncasecmp(t, "http://", 7) != 0) {
-			ombx_quote(q, sizeof(q), t, req->target_len);
-			snprintf(msg, sizeof(msg),
-				 strncasecmp(t, "https://", 8) == 0
-					 ? "absolute-form https target %s: use CONNECT"
-					 : "target %s is neither CONNECT nor absolute-form http",
-				 q);
-			refuse(c, 400, msg);
-			return;
+		if (c->off == c->len && !(c->c.ssl && SSL_has_pending(c->c.ssl))) {
+			/* a client that goes quiet gives its thread back */
+			r = proxy__wait_readable(&c->c, PROXY_PARK_AFTER_MS);
+			if (r < 0)
+				return 0;
+			if (r == 0 && proxy__park(c) == 0)
+				return 1;
 		}
-		a = t + 7;
-		end = a;
-		while (end < t + req->target_len && *end != '/' && *end != '?')
-			end++;
-		if (parse_authority(a, (size_t)(end - a), false, 80, host, sizeof(host), &port) <
-			    0 ||
-		    !host_matches(req, host, port, 80)) {
-			ombx_quote(q, sizeof(q), t, req->target_len);
-			snprintf(msg, sizeof(msg),
-				 "target %s: bad authority, or Host does not name it", q);
-			refuse(c, 400, msg);
-			return;
-		}
-		if (!proxy__handle_request(c, req, "http", host, port))
-			return;
-		r = proxy__read_request(c, req, c->p->o.idle_timeout_ms, &why);
+		r = proxy__read_request(c, &req, c->p->o.idle_timeout_ms, &why);
 		if (r == 0 || r == -ETIMEDOUT || r == -ECONNRESET || r == -EPIPE)
-			return;
+			return 0; /* closed or idle: nothing was asked */
 		if (r == -ETIME) {
 			refuse(c, 408, "request head not complete in time");
-			return;
+			return 0;
 		}
 		if (r < 0) {
 			snprintf(msg, sizeof(msg), "malformed request: %s",
 				 why ? why : strerror(-r));
 			refuse(c, r == -EMSGSIZE ? 431 : 400, msg);
-			return;
+			return 0;
 		}
-		if (req->method_len == 7 && memcmp(req->method, "CONNECT", 7) == 0) {
-			refuse(c, 400, "CONNECT after other requests on one connection");
-			return;
-		}
+		more = c->tunnel ? tunnel_request(c, &req) : plain_request(c, &req);
+		if (!more)
+			return 0;
 	}
 }
 
-static void serve(struct proxy_conn *c)
+/* The first request decides what the connection is: a tunnel or plain
+ * forwarding. Returns like proxy__conn_loop. */
+static int serve(struct proxy_conn *c)
 {
 	struct http_request req;
 	const char *why = NULL;
@@ -413,32 +415,41 @@ static void serve(struct proxy_conn *c)
 	int r = proxy__read_request(c, &req, c->p->o.header_timeout_ms, &why);
 
 	if (r == 0 || r == -ECONNRESET || r == -EPIPE)
-		return;
+		return 0;
 	if (r == -ETIMEDOUT || r == -ETIME) {
 		refuse(c, 408, "no complete request head in time");
-		return;
+		return 0;
 	}
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "malformed request: %s", why ? why : strerror(-r));
 		refuse(c, r == -EMSGSIZE ? 431 : 400, msg);
-		return;
+		return 0;
 	}
-	if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0)
-		serve_connect(c, &req);
-	else
-		serve_plain(c, &req);
+	if (req.method_len == 7 && memcmp(req.method, "CONNECT", 7) == 0) {
+		if (!serve_connect(c, &req))
+			return 0;
+	} else if (!plain_request(c, &req)) {
+		return 0;
+	}
+	return proxy__conn_loop(c);
 }
 
-void *proxy__conn_main(void *arg)
+void proxy__conn_end(struct proxy_conn *c)
 {
-	struct proxy_conn *c = arg;
 	struct proxy *p = c->p;
 
-	serve(c);
+	pthread_mutex_lock(&p->lock);
+	proxy__conn_free_locked(c);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void proxy__conn_free_locked(struct proxy_conn *c)
+{
+	struct proxy *p = c->p;
+
 	proxy__upstream_close(&c->up);
 	proxy__pio_close(&c->c);
 	free(c->buf);
-	pthread_mutex_lock(&p->lock);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -447,7 +458,23 @@ void *proxy__conn_main(void *arg)
 		c->next->prev = c->prev;
 	p->n_conns--;
 	pthread_cond_broadcast(&p->idle);
-	pthread_mutex_unlock(&p->lock);
 	free(c);
+}
+
+void *proxy__conn_main(void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	if (serve(c) == 0)
+		proxy__conn_end(c);
+	return NULL;
+}
+
+void *proxy__conn_resume(void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	if (proxy__conn_loop(c) == 0)
+		proxy__conn_end(c);
 	return NULL;
 }

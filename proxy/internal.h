@@ -7,7 +7,8 @@
  * conn.c     a client connection: CONNECT, tunnels, absolute-form, errors
  * request.c  one request: decide, ask, forward, relay the response
  * inject.c   placeholders found, secrets swapped in, responses redacted
- * record.c   audit records for requests and refused connections */
+ * record.c   audit records for requests and refused connections
+ * park.c     idle connections held by one epoll thread, without a thread each */
 #ifndef OMBX_PROXY_INTERNAL_H
 #define OMBX_PROXY_INTERNAL_H
 
@@ -20,9 +21,11 @@
 #include "proxy/http.h"
 #include "proxy/proxy.h"
 
-#define PROXY_BUF_STEP     4096
-#define PROXY_IO_CHUNK     (32 * 1024) /* bytes moved per read while relaying */
-#define PROXY_THREAD_STACK (256 * 1024)
+#define PROXY_BUF_STEP           4096
+#define PROXY_IO_CHUNK           (32 * 1024) /* bytes moved per read while relaying */
+#define PROXY_THREAD_STACK       (256 * 1024)
+#define PROXY_PARK_AFTER_MS      100  /* a quiet client's thread waits this long, then parks it */
+#define PROXY_UPSTREAM_PARKED_MS 2000 /* a parked connection's upstream is closed after this */
 
 struct proxy_ph {
 	char *name; /* the secret's name */
@@ -57,6 +60,10 @@ struct proxy {
 	size_t n_ph;
 
 	atomic_uint_fast64_t next_conn, next_ask;
+
+	int park_fd; /* epoll of parked connections */
+	pthread_t park_thread;
+	bool park_started;
 };
 
 /* A byte stream to a peer: a socket, maybe with TLS over it. */
@@ -124,6 +131,8 @@ struct proxy_conn {
 	struct upstream up;
 	uint64_t n_req;
 	int64_t t_accept;
+	bool parked; /* owned by the parking thread (under p->lock) */
+	int64_t parked_at;
 };
 
 /* tls.c */
@@ -144,7 +153,14 @@ void proxy__upstream_close(struct upstream *u);
 int proxy__vet_addr(struct proxy_conn *c, const struct sockaddr *sa, char *why, size_t size);
 
 /* conn.c */
-void *proxy__conn_main(void *arg);
+void *proxy__conn_main(void *arg);   /* a new connection's thread */
+void *proxy__conn_resume(void *arg); /* a parked connection's new thread */
+/* Requests until the connection ends (0) or is parked (1: hands off c). */
+int proxy__conn_loop(struct proxy_conn *c);
+void proxy__conn_end(struct proxy_conn *c);         /* closes and frees */
+void proxy__conn_free_locked(struct proxy_conn *c); /* the same, p->lock held */
+/* Starts a detached connection thread; 0 or -errno. */
+int proxy__spawn(struct proxy_conn *c, void *(*fn)(void *));
 int proxy__send_error(struct proxy_conn *c, int status, const char *body, bool close);
 /* Reads a request head into c->buf; returns the parse result (> 0 head
  * length), 0 on a clean end of stream, or -errno / HTTP_BAD (why set). */
@@ -195,6 +211,13 @@ int proxy__build_request_head(struct proxy *p, const struct http_request *req, c
 			      size_t target_len, const char *framing, bool upgrade,
 			      const struct policy_injection *inj, char *const *values,
 			      const size_t *vlens, size_t n_inj, struct obuf *out);
+
+/* park.c */
+int proxy__park_init(struct proxy *p, ombx_err *err);
+void proxy__park_stop(struct proxy *p); /* closes every parked connection */
+/* Hands an idle connection (nothing buffered) to the parking thread; 0, or
+ * -errno when it stays with the caller. */
+int proxy__park(struct proxy_conn *c);
 
 /* record.c */
 void proxy__record_request(struct proxy_conn *c, struct req_info *ri);

@@ -98,6 +98,7 @@ int proxy_new(const struct proxy_opts *opts, struct proxy **out, ombx_err *err)
 		return -ENOMEM;
 	p->o = *opts;
 	p->wake_fd = -1;
+	p->park_fd = -1;
 	if (!p->o.max_conns)
 		p->o.max_conns = PROXY_CONN_DEFAULT;
 #define DEF(f, v)                                                                                  \
@@ -138,6 +139,9 @@ int proxy_new(const struct proxy_opts *opts, struct proxy **out, ombx_err *err)
 	r = proxy__tls_init(p, err);
 	if (r < 0)
 		goto fail;
+	r = proxy__park_init(p, err);
+	if (r < 0)
+		goto fail;
 	*out = p;
 	return 0;
 fail:
@@ -165,8 +169,6 @@ static void start_conn(struct proxy *p, int fd)
 	socklen_t plen = sizeof(peer);
 	char client[INET6_ADDRSTRLEN + 8];
 	struct proxy_conn *c;
-	pthread_attr_t attr;
-	pthread_t t;
 
 	getpeername(fd, (struct sockaddr *)&peer, &plen);
 	addr_text(&peer, client, sizeof(client));
@@ -197,10 +199,7 @@ static void start_conn(struct proxy *p, int fd)
 		p->conns->prev = c;
 	p->conns = c;
 	p->n_conns++;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, PROXY_THREAD_STACK);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, proxy__conn_main, c) != 0) {
+	if (proxy__spawn(c, proxy__conn_main) != 0) {
 		p->conns = c->next;
 		if (c->next)
 			c->next->prev = NULL;
@@ -211,7 +210,20 @@ static void start_conn(struct proxy *p, int fd)
 	} else {
 		pthread_mutex_unlock(&p->lock);
 	}
+}
+
+int proxy__spawn(struct proxy_conn *c, void *(*fn)(void *))
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PROXY_THREAD_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&t, &attr, fn, c);
 	pthread_attr_destroy(&attr);
+	return -r;
 }
 
 int proxy_run(struct proxy *p, ombx_err *err)
@@ -243,7 +255,9 @@ int proxy_run(struct proxy *p, ombx_err *err)
 				usleep(10000); /* out of descriptors: let connections end */
 		}
 	}
-	/* wake every connection thread and wait for it to finish */
+	/* parked connections first (no thread of their own), then wake every
+	 * connection thread and wait for it to finish */
+	proxy__park_stop(p);
 	pthread_mutex_lock(&p->lock);
 	for (struct proxy_conn *c = p->conns; c; c = c->next) {
 		shutdown(c->c.fd, SHUT_RDWR);
@@ -270,8 +284,14 @@ void proxy_free(struct proxy *p)
 		return;
 	for (size_t i = 0; i < p->o.n_listen; i++)
 		close(p->o.listen_fds[i]);
+	if (p->park_started) { /* proxy_new failed after starting it */
+		proxy_stop(p);
+		proxy__park_stop(p);
+	}
 	if (p->wake_fd >= 0)
 		close(p->wake_fd);
+	if (p->park_fd >= 0)
+		close(p->park_fd);
 	proxy__tls_free(p);
 	policy_session_free(p->session);
 	for (size_t i = 0; i < p->n_ph; i++) {
