@@ -215,8 +215,13 @@ int proxy__upstream_open(struct proxy_conn *c, const char *host, unsigned port, 
 	int fd = -ENOENT;
 
 	if (u->open && u->port == port && u->tls == tls && strcmp(u->host, host) == 0) {
-		u->dns_ms = u->connect_ms = u->tls_ms = -1;
-		return 0;
+		struct pollfd pfd = {.fd = u->io.fd, .events = POLLIN};
+		/* an idle upstream with anything to read has closed (or is
+		 * talking out of turn): never reuse it */
+		if (poll(&pfd, 1, 0) == 0) {
+			u->dns_ms = u->connect_ms = u->tls_ms = -1;
+			return 0;
+		}
 	}
 	proxy__upstream_close(u);
 	*u = (struct upstream){.io.fd = -1, .tls = tls, .port = port};
