@@ -224,8 +224,13 @@ static void show(json_t *rec, const char *line, size_t len, const struct opts *o
 		fputc('\n', stdout);
 		return;
 	}
+	const char *event = field(rec, "event");
+	bool request = !event || strcmp(event, "request") == 0;
+
 	for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
 		const char *v = field(rec, cols[i]);
+		if (i == 1 && !request)
+			v = event; /* "refused", "alert": not a request's decision */
 		if (i == 3 && !v)
 			v = field(rec, "connect_host");
 		put_field(v);
@@ -235,7 +240,7 @@ static void show(json_t *rec, const char *line, size_t len, const struct opts *o
 		printf("%lld ", (long long)json_integer_value(status));
 	else
 		fputs("- ", stdout);
-	put_field(field(rec, "rule"));
+	put_field(field(rec, request || field(rec, "rule") ? "rule" : "reason"));
 	fputc('\n', stdout);
 }
 

@@ -199,6 +199,11 @@ grep -q "idle-ok" "$T/idle.out" && ok "1,000 idle intercepted tunnels do not blo
 grep -q "cap-503" "$T/idle.out" && [ "$(records_matching event=refused status=503)" -ge 1 ] &&
 	ok "past --max-conns a client gets 503 and a refused record" || fail "cap: $(cat "$T/idle.out")"
 
+run show "$OMNIBOX" audit "$AUDIT"
+grep -q " refused - 169.254.169.254:443 - 403 CONNECT refused" "$T/show.out" &&
+	grep -q " alert GET origin.test:$OP /echo - secret-not-bound" "$T/show.out" &&
+	ok "omnibox audit shows refused connections and alerts as such" ||
+	fail "omnibox audit listing: $(grep -m3 -E 'refused|alert' "$T/show.out")"
 run verify "$OMNIBOX" audit "$AUDIT" --verify
 expect_rc verify 0 "the audit log verifies after all of it"
 finish
