@@ -99,6 +99,12 @@ int proxy__park(struct proxy_conn *c)
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
 	int r = 0;
 
+	/* an idle connection keeps no buffers: ours, and OpenSSL's (which a
+	 * busy one keeps, rather than freeing them after every record) */
+	if (c->c.ssl)
+		SSL_free_buffers(c->c.ssl);
+	if (c->up.open && c->up.io.ssl)
+		SSL_free_buffers(c->up.io.ssl);
 	free(c->buf); /* nothing is buffered: the caller checked */
 	c->buf = NULL;
 	c->cap = c->off = c->len = 0;
