@@ -169,18 +169,19 @@ def report(path):
         return "-" if v is None else (spec % v) + unit
 
     print()
-    print("%-10s %10s %9s %10s %11s %11s %11s %10s" % (
-        "column", "req/s", "(rounds)", "p50 1 cl", "added p50", "hs new", "hs cached", "KiB/idle"))
+    print("%-10s %10s %9s %10s %11s %11s %11s %10s %10s" % (
+        "column", "req/s", "(rounds)", "p50 1 cl", "added p50", "hs new", "hs cached", "KiB/idle", "RSS base"))
     direct_p50 = med("direct", "p50_ms")
     for c in cols:
         rps = vals.get((c, "rps"), [])
         p50 = med(c, "p50_ms")
         added = None if p50 is None or direct_p50 is None or c == "direct" else p50 - direct_p50
-        print("%-10s %10s %9s %10s %11s %11s %11s %10s" % (
+        base = med(c, "rss_base_kib")
+        print("%-10s %10s %9s %10s %11s %11s %11s %10s %10s" % (
             c, fmt(med(c, "rps"), "%.0f"), "%d" % len(rps),
             fmt(p50, "%.3f", " ms"), fmt(added, "%+.3f", " ms"),
             fmt(med(c, "hs_new_ms"), "%.2f", " ms"), fmt(med(c, "hs_cached_ms"), "%.2f", " ms"),
-            fmt(med(c, "idle_kib"), "%.1f")))
+            fmt(med(c, "idle_kib"), "%.1f"), fmt(None if base is None else base / 1024, "%.1f", " MiB")))
     print()
 
     def ratio(a, b):
