@@ -153,7 +153,10 @@ def idle(proxy_port, origin_port, name, cafile, count, pid):
 
 def report(path):
     """RESULTS has one "COLUMN METRIC VALUE" a line; several values of one
-    metric are rounds, summarised by their median."""
+    metric are rounds (or repetitions), summarised by their median. Ratios
+    and differences between columns are taken round by round, between
+    figures measured a few seconds apart, and their median is reported:
+    the machine's drift then touches both sides of each pair alike."""
     vals = {}
     with open(path) as f:
         for line in f:
@@ -169,41 +172,48 @@ def report(path):
         return "-" if v is None else (spec % v) + unit
 
     print()
-    print("%-10s %10s %9s %10s %11s %11s %11s %10s %10s" % (
-        "column", "req/s", "(rounds)", "p50 1 cl", "added p50", "hs new", "hs cached", "KiB/idle", "RSS base"))
-    direct_p50 = med("direct", "p50_ms")
-    for c in cols:
-        rps = vals.get((c, "rps"), [])
-        p50 = med(c, "p50_ms")
-        added = None if p50 is None or direct_p50 is None or c == "direct" else p50 - direct_p50
-        base = med(c, "rss_base_kib")
-        print("%-10s %10s %9s %10s %11s %11s %11s %10s %10s" % (
-            c, fmt(med(c, "rps"), "%.0f"), "%d" % len(rps),
-            fmt(p50, "%.3f", " ms"), fmt(added, "%+.3f", " ms"),
-            fmt(med(c, "hs_new_ms"), "%.2f", " ms"), fmt(med(c, "hs_cached_ms"), "%.2f", " ms"),
-            fmt(med(c, "idle_kib"), "%.1f"), fmt(None if base is None else base / 1024, "%.1f", " MiB")))
-    print()
+    def paired(a, b, op):
+        x, y = vals.get((a[0], a[1]), []), vals.get((b[0], b[1]), [])
+        if not x or len(x) != len(y):
+            return None
+        return statistics.median(op(p, q) for p, q in zip(x, y))
 
     def ratio(a, b):
-        x, y = med(a, "rps"), med(b, "rps")
-        return None if x is None or not y else x / y
+        return paired((a, "rps"), (b, "rps"), lambda p, q: p / q)
 
+    def added(c):
+        return paired((c, "p50_ms"), ("direct", "p50_ms"), lambda p, q: p - q)
+
+    print("%-10s %10s %15s %10s %11s %11s %11s %10s %10s" % (
+        "column", "req/s", "(min-max)", "p50 1 cl", "added p50", "hs new", "hs cached", "KiB/idle", "RSS base"))
+    for c in cols:
+        rps = vals.get((c, "rps"), [])
+        spread = "%.0f-%.0f" % (min(rps), max(rps)) if rps else "-"
+        base = med(c, "rss_base_kib")
+        print("%-10s %10s %15s %10s %11s %11s %11s %10s %10s" % (
+            c, fmt(med(c, "rps"), "%.0f"), spread,
+            fmt(med(c, "p50_ms"), "%.3f", " ms"), fmt(None if c == "direct" else added(c), "%+.3f", " ms"),
+            fmt(med(c, "hs_new_ms"), "%.2f", " ms"), fmt(med(c, "hs_cached_ms"), "%.2f", " ms"),
+            fmt(med(c, "idle_kib"), "%.1f"), fmt(None if base is None else base / 1024, "%.1f", " MiB")))
+    print("(req/s and p50: medians over %d rounds; added p50 and the ratios below: medians of the rounds' own)"
+          % max((len(v) for k, v in vals.items() if k[1] == "rps"), default=0))
+    print()
     for anchor in ("squid", "mitmproxy"):
         r = ratio(anchor, "direct")
+        hs = paired((anchor, "hs_new_ms"), (anchor, "hs_cached_ms"), lambda p, q: p - q)
         if r is not None:
             print("%s/direct req/s: %.2f" % (anchor, r))
+        if hs is not None:
+            print("%s handshake new - cached name (ms): %.2f" % (anchor, hs))
     if ("omnibox", "rps") not in vals:
         print("omnibox: no figures (the proxy did not run); targets below are unchecked")
         return 0
-    p50 = med("omnibox", "p50_ms")
-    new, cached = med("omnibox", "hs_new_ms"), med("omnibox", "hs_cached_ms")
     lines = [
         ("omnibox/squid req/s", ratio("omnibox", "squid"), "%.2f", ">= 2.0", lambda v: v >= 2.0),
         ("omnibox/direct req/s", ratio("omnibox", "direct"), "%.2f", ">= 0.5", lambda v: v >= 0.5),
-        ("omnibox added p50, one client (ms)", None if p50 is None or direct_p50 is None else p50 - direct_p50,
-         "%.3f", "<= 0.15", lambda v: v <= 0.15),
-        ("omnibox handshake new - cached name (ms)", None if new is None or cached is None else new - cached,
-         "%.2f", None, None),
+        ("omnibox added p50, one client (ms)", added("omnibox"), "%.3f", "<= 0.15", lambda v: v <= 0.15),
+        ("omnibox handshake new - cached name (ms)",
+         paired(("omnibox", "hs_new_ms"), ("omnibox", "hs_cached_ms"), lambda p, q: p - q), "%.2f", None, None),
         ("omnibox KiB per idle intercepted connection", med("omnibox", "idle_kib"), "%.1f", "<= 48",
          lambda v: v <= 48),
     ]
