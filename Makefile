@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build check demo asan-check bench clean
+.PHONY: all deps build check demo asan-check bench bench-proxy clean
 
 all: build
 
@@ -27,6 +27,9 @@ asan-check: deps
 
 bench: build
 	@./bench/launch $(BUILD)/omnibox/omnibox
+
+bench-proxy: build
+	@./bench/proxy $(BUILD)/omnibox/omnibox
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
