@@ -21,7 +21,7 @@ void proxy__obuf_add(struct obuf *o, const void *s, size_t n)
 	if (o->oom)
 		return;
 	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 1024;
+		size_t cap = o->cap ? o->cap : 4096; /* a head and a small body: one allocation */
 		char *nb;
 		while (cap < o->len + n)
 			cap *= 2;

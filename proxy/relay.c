@@ -273,8 +273,10 @@ static bool drop_down(const struct http_head *h, const struct http_field *f, boo
 	return false;
 }
 
+/* Sends the response head, with body[0..body_len) in the same write (a
+ * small body already read: one TLS record, one syscall). */
 static int down_head(struct proxy_conn *c, const struct http_response *res, bool keep, bool ws,
-		     const struct proxy_redactor *red)
+		     const struct proxy_redactor *red, const char *body, size_t body_len)
 {
 	const struct http_head *h = &res->h;
 	struct obuf o = {0};
@@ -316,6 +318,11 @@ static int down_head(struct proxy_conn *c, const struct http_response *res, bool
 	}
 	if (red)
 		proxy_redact_buf(red, o.b, o.len);
+	proxy__obuf_add(&o, body, body_len);
+	if (o.oom) {
+		proxy__obuf_free(&o);
+		return -ENOMEM;
+	}
 	r = proxy__write(&c->c, o.b, o.len, c->p->o.io_timeout_ms);
 	proxy__obuf_free(&o);
 	return r;
@@ -371,7 +378,8 @@ int proxy__relay_response(struct proxy_conn *c, bool head_req, bool keep_req, bo
 			  const struct proxy_redactor *red, struct req_info *ri, char *why,
 			  size_t size)
 {
-	struct ubuf u = {0};
+	struct ubuf u = {c->ubuf, c->ubuf_cap, 0, 0}; /* kept across requests */
+	const char *inline_body = NULL;
 	struct http_response res;
 	struct down d = {.c = c};
 	const char *pwhy = NULL;
@@ -411,8 +419,15 @@ int proxy__relay_response(struct proxy_conn *c, bool head_req, bool keep_req, bo
 	}
 	ws = res.status == 101;
 	keep = keep_req && !ws && res.h.body != HTTP_BODY_CLOSE;
-	r = down_head(c, &res, keep, ws, red);
 	u.off += (size_t)res.h.head_len;
+	if (!red && res.h.body == HTTP_BODY_LENGTH && res.h.length <= 16384 &&
+	    u.len - u.off >= res.h.length)
+		inline_body = u.b + u.off;
+	r = down_head(c, &res, keep, ws, red, inline_body, inline_body ? (size_t)res.h.length : 0);
+	if (inline_body) {
+		u.off += (size_t)res.h.length;
+		res.h.length = 0; /* nothing left to relay */
+	}
 	if (r < 0)
 		goto sent;
 	if (ws) {
@@ -483,12 +498,14 @@ sent:
 	if (d.scratch)
 		explicit_bzero(d.scratch, d.scratch_len);
 	free(d.scratch);
-	if (u.b)
-		explicit_bzero(u.b, u.cap);
-	free(u.b);
+	if (u.b && red)
+		explicit_bzero(u.b, u.cap); /* may hold a secret the origin echoed */
+	c->ubuf = u.b;
+	c->ubuf_cap = u.cap;
 	return keep ? 1 : 0;
 fail:
 	proxy__upstream_close(&c->up);
-	free(u.b);
+	c->ubuf = u.b;
+	c->ubuf_cap = u.cap;
 	return r;
 }
