@@ -247,6 +247,11 @@ const char *policy_addr_special(const struct policy_addr *a);
  * applies no state. */
 int policy_check_addr(struct policy_session *s, const char *addr, struct policy_decision *d);
 
+/* Whether some egress allow or ask rule of the session's current sets names
+ * host (or any host), whatever its methods, paths and conditions: the
+ * jail's DNS stub answers only such names. */
+bool policy_host_could_be_allowed(struct policy_session *s, const char *host);
+
 /* An address range: "a.b.c.d/n" or "v6/n"; a bare address is a /32 or /128;
  * host bits must be zero. For callers with ranges of their own (the proxy's
  * --allow-cidr). */

@@ -242,3 +242,34 @@ int policy_check_addr(struct policy_session *s, const char *addr, struct policy_
 	}
 	return 0;
 }
+
+bool policy_host_could_be_allowed(struct policy_session *s, const char *host)
+{
+	char canon[POLICY_HOST_MAX + 1], msg[160];
+	struct policy__snap *snap;
+	bool is_ip, found = false;
+	size_t len;
+
+	if (policy__host_canon(host, strlen(host), canon, sizeof(canon), &is_ip, msg,
+			       sizeof(msg)) < 0)
+		return false;
+	len = strlen(canon);
+	snap = policy__engine_snap(s->engine);
+	for (size_t l = 0; l < POLICY_N_LEVELS && !found; l++) {
+		const struct policy_set *set = snap->sets[l];
+		for (size_t i = 0; set && i < set->n_rules && !found; i++) {
+			const struct policy__rule *r = &set->rules[i];
+			if (r->on != POLICY_EGRESS || r->any_kind ||
+			    (r->decision != POLICY_ALLOW && r->decision != POLICY_ASK))
+				continue;
+			if (r->n_hosts == 0 && r->n_cidrs == 0) {
+				found = true; /* any host */
+				break;
+			}
+			for (size_t h = 0; h < r->n_hosts && !found; h++)
+				found = policy__hostpat_match(&r->hosts[h], canon, len, is_ip);
+		}
+	}
+	policy__snap_unref(snap);
+	return found;
+}
