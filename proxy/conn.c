@@ -267,13 +267,13 @@ static bool tunnel_request(struct proxy_conn *c, struct http_request *req)
 				     c->connect_port);
 }
 
+static bool intercept_if_tls(struct proxy_conn *c);
+
 static bool serve_connect(struct proxy_conn *c, struct http_request *req)
 {
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	char why[600], q[OMBX_QUOTE_MAX];
 	struct policy_addr a;
-	unsigned char first;
-	int r;
 
 	if (parse_authority(req->target, req->target_len, true, 0, c->connect_host,
 			    sizeof(c->connect_host), &c->connect_port) < 0) {
@@ -318,6 +318,17 @@ static bool serve_connect(struct proxy_conn *c, struct http_request *req)
 		return false;
 	if (proxy__wait_readable(&c->c, c->p->o.header_timeout_ms) <= 0)
 		return false;
+	return intercept_if_tls(c);
+}
+
+/* A tunnel's first bytes: a TLS ClientHello is intercepted; anything else
+ * must be plain HTTP. */
+static bool intercept_if_tls(struct proxy_conn *c)
+{
+	unsigned char first;
+	char why[600];
+	int r;
+
 	r = (int)recv(c->c.fd, &first, 1, MSG_PEEK);
 	if (r <= 0)
 		return false;
@@ -405,6 +416,51 @@ int proxy__conn_loop(struct proxy_conn *c)
 	}
 }
 
+/* A connection caught by a transparent listener: the address the client
+ * dialled (or the name the DNS stub gave it) is its authority, as if it had
+ * sent CONNECT. Returns like proxy__conn_loop. */
+static int serve_transparent(struct proxy_conn *c)
+{
+	struct policy_addr a = {0};
+	char why[400];
+	unsigned port;
+
+	if (c->local.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)&c->local;
+		a.a[10] = a.a[11] = 0xff;
+		memcpy(a.a + 12, &s4->sin_addr, 4);
+		a.v4 = true;
+		port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)&c->local;
+		memcpy(a.a, &s6->sin6_addr, 16);
+		port = ntohs(s6->sin6_port);
+	}
+	c->tunnel = true;
+	c->connect_port = port;
+	if (proxy__dns_name_of(c->p, &a, c->connect_host, sizeof(c->connect_host)) < 0) {
+		uint32_t idx;
+		policy_addr_text(&a, c->connect_host, sizeof(c->connect_host));
+		if (proxy__dns_fake(&a, &idx)) {
+			snprintf(why, sizeof(why), "%s was never given out by the DNS stub",
+				 c->connect_host);
+			proxy__record_refused(c, 0, why);
+			return 0;
+		}
+		if (proxy__vet_addr(c, (struct sockaddr *)&c->local, why, sizeof(why)) < 0) {
+			proxy__record_refused(c, 0, why);
+			return 0;
+		}
+	}
+	snprintf(c->connect_raw, sizeof(c->connect_raw), "%.*s:%u", POLICY_HOST_MAX,
+		 c->connect_host, port);
+	if (proxy__wait_readable(&c->c, c->p->o.header_timeout_ms) <= 0)
+		return 0;
+	if (!intercept_if_tls(c))
+		return 0;
+	return proxy__conn_loop(c);
+}
+
 /* The first request decides what the connection is: a tunnel or plain
  * forwarding. Returns like proxy__conn_loop. */
 static int serve(struct proxy_conn *c)
@@ -450,6 +506,7 @@ void proxy__conn_free_locked(struct proxy_conn *c)
 	proxy__upstream_close(&c->up);
 	proxy__pio_close(&c->c);
 	free(c->buf);
+	free(c->ubuf);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -465,7 +522,7 @@ void *proxy__conn_main(void *arg)
 {
 	struct proxy_conn *c = arg;
 
-	if (serve(c) == 0)
+	if ((c->transparent ? serve_transparent(c) : serve(c)) == 0)
 		proxy__conn_end(c);
 	return NULL;
 }

@@ -8,7 +8,8 @@
  * request.c  one request: decide, ask, forward, relay the response
  * inject.c   placeholders found, secrets swapped in, responses redacted
  * record.c   audit records for requests and refused connections
- * park.c     idle connections held by one epoll thread, without a thread each */
+ * park.c     idle connections held by one epoll thread, without a thread each
+ * dns.c      the jail's DNS stub and its fake addresses */
 #ifndef OMBX_PROXY_INTERNAL_H
 #define OMBX_PROXY_INTERNAL_H
 
@@ -60,6 +61,13 @@ struct proxy {
 	size_t n_ph;
 
 	atomic_uint_fast64_t next_conn, next_ask;
+
+	pthread_mutex_t dns_lock; /* dns_names */
+	char **dns_names;         /* index i: the name of fake address base + i */
+	size_t n_dns_names, cap_dns_names;
+	pthread_t dns_thread;
+	bool dns_started;
+	int dns_stop[2];
 
 	int park_fd; /* epoll of parked connections */
 	pthread_t park_thread;
@@ -121,6 +129,9 @@ struct proxy_conn {
 	/* the client's bytes: a head being read, then leftovers */
 	char *buf;
 	size_t cap, off, len;
+	/* the origin's bytes: kept between requests, freed when parked */
+	char *ubuf;
+	size_t ubuf_cap;
 	/* the authority this connection is bound to (CONNECT) */
 	bool tunnel, tunnel_tls;
 	char connect_host[POLICY_HOST_MAX + 1]; /* canonical */
@@ -131,7 +142,8 @@ struct proxy_conn {
 	struct upstream up;
 	uint64_t n_req;
 	int64_t t_accept;
-	bool parked; /* owned by the parking thread (under p->lock) */
+	bool transparent; /* accepted on a transparent listener */
+	bool parked;      /* owned by the parking thread (under p->lock) */
 	int64_t parked_at;
 };
 
@@ -218,6 +230,14 @@ void proxy__park_stop(struct proxy *p); /* closes every parked connection */
 /* Hands an idle connection (nothing buffered) to the parking thread; 0, or
  * -errno when it stays with the caller. */
 int proxy__park(struct proxy_conn *c);
+
+/* dns.c */
+int proxy__dns_start(struct proxy *p, ombx_err *err);
+void proxy__dns_stop(struct proxy *p);
+/* Whether a is one of the stub's fake addresses (its index in *index). */
+bool proxy__dns_fake(const struct policy_addr *a, uint32_t *index);
+/* The name the stub gave fake address a: 0, -ENOENT (never given), -EINVAL. */
+int proxy__dns_name_of(struct proxy *p, const struct policy_addr *a, char *out, size_t size);
 
 /* record.c */
 void proxy__record_request(struct proxy_conn *c, struct req_info *ri);

@@ -105,6 +105,9 @@ int proxy__park(struct proxy_conn *c)
 		SSL_free_buffers(c->c.ssl);
 	if (c->up.open && c->up.io.ssl)
 		SSL_free_buffers(c->up.io.ssl);
+	free(c->ubuf);
+	c->ubuf = NULL;
+	c->ubuf_cap = 0;
 	free(c->buf); /* nothing is buffered: the caller checked */
 	c->buf = NULL;
 	c->cap = c->off = c->len = 0;

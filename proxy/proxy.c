@@ -39,6 +39,33 @@ static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t size)
 	snprintf(buf, size, a.v4 ? "%s:%u" : "[%s]:%u", t, port);
 }
 
+int proxy_placeholder_make(char *buf, size_t size)
+{
+	unsigned char rnd[16];
+	size_t len;
+
+	if (size < PROXY_PLACEHOLDER_LEN + 1)
+		return -ENOSPC;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return -EIO;
+	len = (size_t)snprintf(buf, size, PROXY_PLACEHOLDER_PREFIX);
+	for (size_t k = 0; k < sizeof(rnd); k++)
+		len += (size_t)snprintf(buf + len, size - len, "%02x", rnd[k]);
+	return 0;
+}
+
+static bool placeholder_ok(const char *v)
+{
+	size_t pl = sizeof(PROXY_PLACEHOLDER_PREFIX) - 1;
+
+	if (strlen(v) != PROXY_PLACEHOLDER_LEN || strncmp(v, PROXY_PLACEHOLDER_PREFIX, pl) != 0)
+		return false;
+	for (v += pl; *v; v++)
+		if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'f')))
+			return false;
+	return true;
+}
+
 static int make_placeholders(struct proxy *p, ombx_err *err)
 {
 	struct policy_placeholder ph[PROXY_SECRETS_MAX + 1];
@@ -51,7 +78,6 @@ static int make_placeholders(struct proxy *p, ombx_err *err)
 				    PROXY_SECRETS_MAX);
 	for (int i = 0; i < n; i++) {
 		struct proxy_ph *x = &p->ph[p->n_ph];
-		unsigned char rnd[16];
 		char *val = malloc(POLICY_SECRET_MAX + 1);
 		size_t len;
 		int r;
@@ -64,17 +90,28 @@ static int make_placeholders(struct proxy *p, ombx_err *err)
 		free(val);
 		if (r < 0)
 			return r;
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return ombx_err_errno(err, errno, "no randomness for placeholders");
 		x->name = strdup(ph[i].name);
 		x->env = strdup(ph[i].env ? ph[i].env : ph[i].name);
+		p->n_ph++; /* proxy_free frees what is there */
 		if (!x->name || !x->env)
 			return -ENOMEM;
-		x->len = (size_t)snprintf(x->value, sizeof(x->value), PROXY_PLACEHOLDER_PREFIX);
-		for (size_t k = 0; k < sizeof(rnd); k++)
-			x->len += (size_t)snprintf(x->value + x->len, sizeof(x->value) - x->len,
-						   "%02x", rnd[k]);
-		p->n_ph++;
+		x->len = 0;
+		for (size_t k = 0; k < p->o.n_given_ph; k++)
+			if (strcmp(p->o.given_ph_secret[k], x->name) == 0) {
+				const char *v = p->o.given_ph_value[k];
+				if (!placeholder_ok(v))
+					return ombx_err_set(
+						err, EINVAL,
+						"the placeholder given for secret %s is "
+						"not " PROXY_PLACEHOLDER_PREFIX
+						" and 32 hex digits",
+						x->name);
+				memcpy(x->value, v, PROXY_PLACEHOLDER_LEN + 1);
+				x->len = PROXY_PLACEHOLDER_LEN;
+			}
+		if (!x->len && proxy_placeholder_make(x->value, sizeof(x->value)) < 0)
+			return ombx_err_errno(err, errno, "no randomness for placeholders");
+		x->len = strlen(x->value);
 	}
 	return 0;
 }
@@ -99,6 +136,7 @@ int proxy_new(const struct proxy_opts *opts, struct proxy **out, ombx_err *err)
 	p->o = *opts;
 	p->wake_fd = -1;
 	p->park_fd = -1;
+	p->dns_stop[0] = p->dns_stop[1] = -1;
 	if (!p->o.max_conns)
 		p->o.max_conns = PROXY_CONN_DEFAULT;
 #define DEF(f, v)                                                                                  \
@@ -114,6 +152,7 @@ int proxy_new(const struct proxy_opts *opts, struct proxy **out, ombx_err *err)
 	pthread_mutex_init(&p->policy_lock, NULL);
 	pthread_mutex_init(&p->audit_lock, NULL);
 	pthread_mutex_init(&p->approved_lock, NULL);
+	pthread_mutex_init(&p->dns_lock, NULL);
 	for (size_t i = 0; i < p->o.n_listen; i++) {
 		socklen_t len = sizeof(p->listen_addr[i]);
 		int fd = p->o.listen_fds[i];
@@ -142,10 +181,14 @@ int proxy_new(const struct proxy_opts *opts, struct proxy **out, ombx_err *err)
 	r = proxy__park_init(p, err);
 	if (r < 0)
 		goto fail;
+	r = proxy__dns_start(p, err);
+	if (r < 0)
+		goto fail;
 	*out = p;
 	return 0;
 fail:
 	p->o.n_listen = 0; /* the caller still owns them on failure */
+	p->o.n_dns = 0;
 	proxy_free(p);
 	return r;
 }
@@ -163,7 +206,7 @@ static void too_many(struct proxy *p, int fd, const char *client)
 	close(fd);
 }
 
-static void start_conn(struct proxy *p, int fd)
+static void start_conn(struct proxy *p, int fd, bool transparent)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
@@ -190,6 +233,7 @@ static void start_conn(struct proxy *p, int fd)
 	c->up.io.fd = -1;
 	c->up.dns_ms = c->up.connect_ms = c->up.tls_ms = -1;
 	c->t_accept = proxy__now_ms();
+	c->transparent = transparent;
 	snprintf(c->client, sizeof(c->client), "%s", client);
 	plen = sizeof(c->local);
 	getsockname(fd, (struct sockaddr *)&c->local, &plen);
@@ -250,7 +294,7 @@ int proxy_run(struct proxy *p, ombx_err *err)
 				continue;
 			int fd = accept4(pfd[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 			if (fd >= 0)
-				start_conn(p, fd);
+				start_conn(p, fd, p->o.listen_transparent[i]);
 			else if (errno == EMFILE || errno == ENFILE)
 				usleep(10000); /* out of descriptors: let connections end */
 		}
@@ -288,6 +332,7 @@ void proxy_free(struct proxy *p)
 		proxy_stop(p);
 		proxy__park_stop(p);
 	}
+	proxy__dns_stop(p);
 	if (p->wake_fd >= 0)
 		close(p->wake_fd);
 	if (p->park_fd >= 0)
@@ -306,6 +351,7 @@ void proxy_free(struct proxy *p)
 	pthread_mutex_destroy(&p->policy_lock);
 	pthread_mutex_destroy(&p->audit_lock);
 	pthread_mutex_destroy(&p->approved_lock);
+	pthread_mutex_destroy(&p->dns_lock);
 	free(p);
 }
 

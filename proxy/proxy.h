@@ -50,11 +50,24 @@ struct proxy_pin {
 	struct policy_addr addr;
 };
 
+#define PROXY_DNS_FDS_MAX   8
+#define PROXY_DNS_NAMES_MAX 65536 /* names the DNS stub hands fake addresses to */
+
 struct proxy_opts {
 	/* Listening sockets made by the caller (already bound and listening;
-	 * the proxy takes them over and closes them). */
+	 * the proxy takes them over and closes them). A transparent listener
+	 * (listen_transparent[i]) receives connections whose local address is
+	 * the one the client dialled (a `local` route sends every address to
+	 * it): they are treated like a CONNECT to that address, or to the name
+	 * the DNS stub gave it. */
 	int listen_fds[PROXY_LISTEN_MAX];
+	bool listen_transparent[PROXY_LISTEN_MAX];
 	size_t n_listen;
+	/* The DNS stub's sockets (UDP, or listening TCP when dns_tcp[i]);
+	 * none: no stub. */
+	int dns_fds[PROXY_DNS_FDS_MAX];
+	bool dns_tcp[PROXY_DNS_FDS_MAX];
+	size_t n_dns;
 	struct policy_engine *engine; /* borrowed; outlives the proxy */
 	struct proxy_ca *ca;          /* borrowed */
 	struct proxy_audit *audit;    /* borrowed; NULL: no log (tests only) */
@@ -65,6 +78,11 @@ struct proxy_opts {
 	size_t n_pins;
 	struct policy_cidr allow_cidrs[PROXY_CIDR_MAX]; /* exceptions to the special ranges */
 	size_t n_allow_cidrs;
+	/* Placeholders chosen by the caller (who already put them into a
+	 * jail's environment): secret name -> PROXY_PLACEHOLDER_PREFIX + 32
+	 * lowercase hex digits. Secrets not listed get a random one. */
+	const char *given_ph_secret[PROXY_SECRETS_MAX], *given_ph_value[PROXY_SECRETS_MAX];
+	size_t n_given_ph;
 	proxy_ask_fn ask; /* NULL: every ask is denied ("no approver") */
 	void *ask_arg;
 	unsigned max_conns; /* 0: PROXY_CONN_DEFAULT */
@@ -93,6 +111,11 @@ size_t proxy_placeholders(const struct proxy *p, const char **names, const char 
  * a port 0). */
 size_t proxy_listen_count(const struct proxy *p);
 void proxy_listen_addr(const struct proxy *p, size_t i, char *buf, size_t size);
+
+/* Makes a fresh random placeholder (PROXY_PLACEHOLDER_LEN characters and
+ * a NUL) into buf; 0 or -errno. */
+#define PROXY_PLACEHOLDER_LEN (sizeof(PROXY_PLACEHOLDER_PREFIX) - 1 + 32)
+int proxy_placeholder_make(char *buf, size_t size);
 
 /* Parses "HOST:PORT:ADDR" (ADDR may be [v6]) into a pin. */
 int proxy_pin_parse(const char *s, struct proxy_pin *out, ombx_err *err);
