@@ -23,6 +23,7 @@
 #include "../common/quote.h"
 #include "../proxy/proxy.h"
 #include "cli.h"
+#include "cli_ask.h"
 #include "omnibox.h"
 
 #define EXIT_USAGE 2
@@ -32,6 +33,7 @@ static const char usage[] =
 	"                     [--resolve HOST:PORT:ADDR]... [--upstream-ca FILE]\n"
 	"                     [--allow-cidr CIDR]... [--approvals PATH] [--ask-timeout SECONDS]\n"
 	"                     [--max-conns N] [--session ID] [--placeholders FILE] [--ready FILE]\n"
+	"                     [--placeholder SECRET=VALUE]... [--jail-socket FD] [--ask-tty]\n"
 	"  --listen A:P      where clients connect (repeatable; port 0: any free port)\n"
 	"  --policy FILE     up to three: the first at the server level, then agent, session\n"
 	"  --audit FILE      default: $XDG_STATE_HOME/omnigent/audit.jsonl\n"
@@ -42,7 +44,9 @@ static const char usage[] =
 	"  --approvals PATH  a control socket for asks (list / approve ID [once|session] /\n"
 	"                    deny ID); without it every ask is denied\n"
 	"  --placeholders F  write NAME=PLACEHOLDER lines for the clients' environment (0600)\n"
-	"  --ready FILE      write the listening addresses once listening\n";
+	"  --ready FILE      write the listening addresses once listening\n"
+	"  (for omnibox exec: --placeholder fixes a secret's placeholder, --jail-socket\n"
+	"   receives the jail's listening sockets, --ask-tty asks on the terminal)\n";
 
 struct opts {
 	const char *listen[PROXY_LISTEN_MAX];
@@ -50,6 +54,8 @@ struct opts {
 	const char *policy[POLICY_N_LEVELS];
 	size_t n_policy;
 	const char *audit, *ca, *approvals, *placeholders, *ready, *session;
+	int jail_socket; /* -1: none */
+	bool ask_tty;
 	struct proxy_opts po;
 };
 
@@ -155,6 +161,27 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			}
 			o->po.max_conns = (unsigned)v;
 			break;
+		case 'H': {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || o->po.n_given_ph == PROXY_SECRETS_MAX) {
+				ombx_cli_error("proxy: --placeholder wants SECRET=VALUE");
+				return -EINVAL;
+			}
+			*eq = '\0';
+			o->po.given_ph_secret[o->po.n_given_ph] = optarg;
+			o->po.given_ph_value[o->po.n_given_ph++] = eq + 1;
+			break;
+		}
+		case 'J':
+			if (parse_uint(optarg, 1u << 20, &v) < 0 || v < 3) {
+				ombx_cli_error("proxy: --jail-socket wants a descriptor number");
+				return -EINVAL;
+			}
+			o->jail_socket = (int)v;
+			break;
+		case 'T':
+			o->ask_tty = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -167,8 +194,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		ombx_cli_error("proxy: unexpected argument '%s'\n%s", argv[optind], usage);
 		return -EINVAL;
 	}
-	if (o->n_listen == 0 || o->n_policy == 0) {
-		ombx_cli_error("proxy: --listen and --policy are required\n%s", usage);
+	if ((o->n_listen == 0 && o->jail_socket < 0) || o->n_policy == 0) {
+		ombx_cli_error("proxy: --listen (or --jail-socket) and --policy are required\n%s",
+			       usage);
 		return -EINVAL;
 	}
 	return 0;
@@ -244,6 +272,65 @@ static int write_file(const char *path, const char *text, ombx_err *err)
 	return 0;
 }
 
+/* The jail's listening sockets, made inside its network namespace: one
+ * SOCK_SEQPACKET message whose bytes say what each descriptor is (E
+ * explicit proxy, T transparent, U DNS over UDP, D DNS over TCP). */
+static int receive_jail_sockets(struct opts *o, ombx_err *err)
+{
+	char kinds[PROXY_LISTEN_MAX + PROXY_DNS_FDS_MAX + 1];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (PROXY_LISTEN_MAX + PROXY_DNS_FDS_MAX))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {kinds, sizeof(kinds) - 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	ssize_t n;
+	size_t nfd = 0;
+	int *fds = NULL;
+
+	do
+		n = recvmsg(o->jail_socket, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	close(o->jail_socket);
+	o->jail_socket = -1;
+	if (n <= 0)
+		return ombx_err_set(err, EPROTO, "the jail sent no listening sockets");
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		fds = (int *)(void *)CMSG_DATA(cm);
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfd != (size_t)n)
+		return ombx_err_set(err, EPROTO, "the jail's sockets arrived garbled");
+	for (size_t i = 0; i < nfd; i++) {
+		switch (kinds[i]) {
+		case 'E':
+		case 'T':
+			if (o->po.n_listen == PROXY_LISTEN_MAX)
+				goto bad;
+			o->po.listen_transparent[o->po.n_listen] = kinds[i] == 'T';
+			o->po.listen_fds[o->po.n_listen++] = fds[i];
+			break;
+		case 'U':
+		case 'D':
+			if (o->po.n_dns == PROXY_DNS_FDS_MAX)
+				goto bad;
+			o->po.dns_tcp[o->po.n_dns] = kinds[i] == 'D';
+			o->po.dns_fds[o->po.n_dns++] = fds[i];
+			break;
+		default:
+			goto bad;
+		}
+	}
+	return 0;
+bad:
+	return ombx_err_set(err, EPROTO, "the jail's sockets arrived garbled");
+}
+
 struct stopper {
 	sigset_t set;
 	struct proxy *p;
@@ -296,17 +383,19 @@ static int run(struct opts *o)
 			goto fail;
 		o->po.listen_fds[o->po.n_listen++] = fd;
 	}
+	if (o->jail_socket >= 0 && receive_jail_sockets(o, &err) < 0)
+		goto fail;
 	if (o->approvals && proxy_approvals_open(o->approvals, &appr, &err) < 0)
 		goto fail;
 	o->po.engine = eng;
 	o->po.ca = ca;
 	o->po.audit = audit;
 	o->po.session = o->session;
-	o->po.ask = appr ? proxy_approvals_ask : NULL;
+	o->po.ask = appr ? proxy_approvals_ask : o->ask_tty ? ombx_cli_ask_tty : NULL;
 	o->po.ask_arg = appr;
 	if (proxy_new(&o->po, &p, &err) < 0)
 		goto fail;
-	o->po.n_listen = 0; /* the proxy owns them now */
+	o->po.n_listen = o->po.n_dns = 0; /* the proxy owns them now */
 	if (o->placeholders) {
 		const char *names[PROXY_SECRETS_MAX], *vals[PROXY_SECRETS_MAX];
 		size_t n = proxy_placeholders(p, names, vals, PROXY_SECRETS_MAX);
@@ -348,6 +437,8 @@ fail:
 out:
 	for (size_t i = 0; i < o->po.n_listen; i++)
 		close(o->po.listen_fds[i]);
+	for (size_t i = 0; i < o->po.n_dns; i++)
+		close(o->po.dns_fds[i]);
 	proxy_free(p);
 	proxy_approvals_close(appr);
 	proxy_audit_close(audit);
@@ -358,7 +449,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = {.jail_socket = -1};
 	sigset_t set;
 
 	/* every thread inherits this mask; one thread waits for the signals */
