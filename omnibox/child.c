@@ -212,6 +212,12 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	const char *what = NULL;
 	int r;
 
+	static const unsigned short proxy_ports[] = {OMBX_PROXY_PORT, 80, 443, 53};
+
+	if (p->cfg->net == OMBX_NET_PROXY) {
+		ll.connect_ports = proxy_ports;
+		ll.n_connect_ports = sizeof(proxy_ports) / sizeof(proxy_ports[0]);
+	}
 	rw[ll.n_rw++] = p->workspace;
 	rw[ll.n_rw++] = "/tmp";
 	rw[ll.n_rw++] = OMBX_JAIL_HOME;
@@ -343,6 +349,8 @@ void ombx__child_main(struct ombx__plan *p)
 		die(p, errno, "sethostname");
 	if (p->cfg->net != OMBX_NET_HOST && (r = loopback_up()) < 0)
 		die(p, r, "bringing up the loopback interface");
+	if (p->cfg->net == OMBX_NET_PROXY && (r = ombx__net_proxy_setup(p->cfg->proxy_sock, &what)) < 0)
+		die(p, r, what);
 	if ((r = ombx__mount_begin(p, &what)) < 0)
 		die(p, r, what);
 

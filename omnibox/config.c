@@ -18,6 +18,7 @@ void ombx_config_init(struct ombx_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->net = OMBX_NET_NONE;
+	c->proxy_sock = -1;
 }
 
 static void strv_free(char **v, size_t n)
@@ -188,7 +189,7 @@ int ombx_parse_net(const char *s, enum ombx_net *out)
 	else if (strcmp(s, "host") == 0)
 		*out = OMBX_NET_HOST;
 	else if (strcmp(s, "proxy") == 0)
-		return -EOPNOTSUPP;
+		*out = OMBX_NET_PROXY;
 	else
 		return -EINVAL;
 	return 0;
@@ -244,7 +245,7 @@ static const struct scalar_opt {
 	const char *expected; /* `(expected <expected>)` */
 } scalar_opts[] = {
 	{ "workspace", set_workspace, "path", "a directory, e.g. /home/me/project" },
-	{ "net", set_net, "network mode", "none or host" },
+	{ "net", set_net, "network mode", "none, host or proxy" },
 	{ "memory", set_memory, "size", "e.g. 512M, 2G" },
 	{ "pids", set_pids, "process count", "a whole number from 1 to 4194304" },
 	{ "cpus", set_cpus, "CPU count", "a number from 0.01 to 1024, e.g. 1.5" },

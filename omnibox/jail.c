@@ -38,7 +38,7 @@ static double now_sec(void)
 }
 
 /* jail_ + 48-bit millisecond time + 80 random bits: sortable, unique. */
-static int make_jail_id(char out[40])
+int ombx_session_id(char out[40])
 {
 	struct timespec ts;
 	unsigned char rnd[10];
@@ -333,7 +333,7 @@ static void fill_layers(const struct ombx__plan *p, unsigned ns, struct ombx_lay
 	l->namespaces = ns | CLONE_NEWCGROUP;
 	l->landlock_abi = p->landlock_abi;
 	l->landlock_scoped = p->landlock_abi >= 6;
-	l->landlock_net = false;
+	l->landlock_net = p->cfg->net == OMBX_NET_PROXY && p->landlock_abi >= 4;
 	l->seccomp_mode = "filter";
 	l->jail_uid = p->jail_uid;
 	l->jail_gid = p->jail_gid;
@@ -413,10 +413,14 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 	memset(res, 0, sizeof(*res));
 	if (!cfg->argv || !cfg->argv[0])
 		return ombx_err_set(err, EINVAL, "no command given");
-	if (cfg->net == OMBX_NET_NONE)
+	if (cfg->net != OMBX_NET_HOST)
 		ns |= CLONE_NEWNET;
+	if (cfg->net == OMBX_NET_PROXY && cfg->proxy_sock < 0)
+		return ombx_err_set(err, EINVAL, "--net proxy without a proxy to hand sockets to");
 	p.privileged = geteuid() == 0;
-	if ((r = make_jail_id(res->jail_id)) < 0)
+	if (cfg->jail_id)
+		snprintf(res->jail_id, sizeof(res->jail_id), "%s", cfg->jail_id);
+	else if ((r = ombx_session_id(res->jail_id)) < 0)
 		return ombx_err_errno(err, -r, "getrandom");
 
 	p.landlock_abi = ombx_landlock_abi();

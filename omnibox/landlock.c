@@ -19,8 +19,15 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
+/* ABI 4 (Linux 6.7): TCP ports. Debian 12's headers predate it. */
+#define OMBX_LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#define OMBX_LL_RULE_NET_PORT          2
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+} __attribute__((packed));
 #define OMBX_LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
-#define OMBX_LL_SCOPE_SIGNAL (1ULL << 1)
+#define OMBX_LL_SCOPE_SIGNAL               (1ULL << 1)
 
 /* Our own copy of the ruleset attr, sized for ABI 6 (handled_access_net and
  * scoped follow handled_access_fs). The kernel accepts the size we pass. */
@@ -30,12 +37,14 @@ struct ll_ruleset_attr {
 	uint64_t scoped;
 };
 
-#define FS_READ (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+#define FS_READ                                                                                    \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define FS_WRITE_V1                                                                                \
 	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                           \
 	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |                           \
-	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | \
-	 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM)
+	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |                               \
+	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |                             \
+	 LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM)
 
 int ombx_landlock_abi(void)
 {
@@ -83,6 +92,10 @@ int ombx_landlock_apply(const struct ombx_landlock_spec *s, const char **what)
 		return -EOPNOTSUPP;
 	}
 	attr.handled_access_fs = all;
+	if (s->abi >= 4 && s->n_connect_ports) {
+		attr.handled_access_net = OMBX_LL_ACCESS_NET_CONNECT_TCP;
+		attr_size = 2 * sizeof(uint64_t);
+	}
 	if (s->abi >= 6) {
 		attr.scoped = OMBX_LL_SCOPE_ABSTRACT_UNIX_SOCKET | OMBX_LL_SCOPE_SIGNAL;
 		attr_size = sizeof(attr);
@@ -106,6 +119,13 @@ int ombx_landlock_apply(const struct ombx_landlock_spec *s, const char **what)
 	for (size_t i = 0; r == 0 && i < s->n_dev; i++) {
 		*what = s->dev[i];
 		r = add_path(rs, s->dev[i], file_rw);
+	}
+	for (size_t i = 0; r == 0 && attr.handled_access_net && i < s->n_connect_ports; i++) {
+		struct ll_net_port_attr np = {.allowed_access = OMBX_LL_ACCESS_NET_CONNECT_TCP,
+					      .port = s->connect_ports[i]};
+		*what = "landlock rule for a proxy port";
+		if (syscall(SYS_landlock_add_rule, rs, OMBX_LL_RULE_NET_PORT, &np, 0) < 0)
+			r = -errno;
 	}
 	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		*what = "prctl(PR_SET_NO_NEW_PRIVS)";

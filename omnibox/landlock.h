@@ -21,6 +21,10 @@ struct ombx_landlock_spec {
 	const char *const *dev;  /* device nodes, or directories of them, that may be
 	                          * read and written (not created in) */
 	size_t n_dev;
+	/* ABI >= 4: TCP connect only to these ports (the proxy's listeners);
+	 * n_connect_ports == 0: TCP connect is not restricted */
+	const unsigned short *connect_ports;
+	size_t n_connect_ports;
 };
 
 /* Restricts the calling thread. Async-signal-safe enough for the child after

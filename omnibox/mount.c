@@ -240,6 +240,10 @@ static int finish_etc(const struct ombx__plan *p, const char **what)
 		goto err;
 	if ((r = write_file(NEW "/etc/hostname", OMBX_JAIL_HOSTNAME "\n")) < 0)
 		goto err;
+	/* --net proxy: the only resolver is the proxy's stub, inside the jail */
+	if (p->cfg->net == OMBX_NET_PROXY &&
+	    (r = write_file(NEW "/etc/resolv.conf", "nameserver 127.0.0.1\noptions edns0\n")) < 0)
+		goto err;
 	return 0; /* read-only with the rest of the root, in ombx__mount_finish */
 err:
 	errno = -r;

@@ -31,7 +31,11 @@ struct ombx_bind {
 	char *path; /* absolute, as given; resolved by ombx_run */
 };
 
-enum ombx_net { OMBX_NET_NONE, OMBX_NET_HOST };
+/* NONE: loopback only. HOST: the host's network (an explicit opt-out).
+ * PROXY: loopback only, plus the proxy's listening sockets made inside the
+ * jail's namespace and sent over proxy_sock (see net_proxy.c). */
+enum ombx_net { OMBX_NET_NONE, OMBX_NET_HOST, OMBX_NET_PROXY };
+#define OMBX_PROXY_PORT 3128 /* the explicit proxy inside a --net proxy jail */
 
 /* Limits of bounded user input (STYLE: bounded everything). */
 #define OMBX_MAX_BINDS 256
@@ -52,7 +56,10 @@ struct ombx_config {
 	char **env_pass;            /* NAMES copied from the caller's environment */
 	size_t n_env_pass;
 	bool tty;                   /* relay a pty owned by omnibox */
+	int proxy_sock;             /* NET_PROXY: a SOCK_SEQPACKET socket to the proxy
+	                             * (the caller's; the jail gets a copy); -1 otherwise */
 	char **argv;                /* the command; argv[0] looked up in the jail's PATH */
+	const char *jail_id;        /* NULL: ombx_run makes one */
 };
 
 #define OMBX_DEFAULT_PIDS 4096
@@ -81,6 +88,10 @@ struct ombx_result {
 	struct ombx_layers layers;
 	char jail_id[40];           /* jail_ + time-sortable unique id */
 };
+
+/* A fresh jail id ("jail_" + time-sortable hex + random), for callers that
+ * need it before ombx_run (e.g. to name a proxy's session). */
+int ombx_session_id(char out[40]);
 
 void ombx_config_init(struct ombx_config *c);
 void ombx_config_free(struct ombx_config *c); /* accepts a half-built config */

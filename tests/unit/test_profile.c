@@ -186,7 +186,7 @@ static const struct {
 	int r;
 	enum ombx_net want;
 } net_cases[] = {
-	{ "none", 0, OMBX_NET_NONE }, { "host", 0, OMBX_NET_HOST }, { "proxy", -EOPNOTSUPP, 0 },
+	{ "none", 0, OMBX_NET_NONE }, { "host", 0, OMBX_NET_HOST }, { "proxy", 0, OMBX_NET_PROXY },
 	{ "None", -EINVAL, 0 },	      { "", -EINVAL, 0 },	    { "bridge", -EINVAL, 0 },
 	{ "host ", -EINVAL, 0 },
 };
@@ -236,10 +236,10 @@ static const struct {
 	  "--memory: \"12Q\" is not a size (expected e.g. 512M, 2G)" },
 	{ "memory", "99999999999T", "--memory", -ERANGE,
 	  "--memory: \"99999999999T\" is out of range (expected e.g. 512M, 2G)" },
-	{ "net", "proxy", "--net", -EOPNOTSUPP,
-	  "--net: \"proxy\" is not available yet (expected none or host)" },
+	{ "net", "carrier-pigeon", "--net", -EINVAL,
+	  "--net: \"carrier-pigeon\" is not a network mode (expected none, host or proxy)" },
 	{ "net", "bridge", NULL, -EINVAL,
-	  "net: \"bridge\" is not a network mode (expected none or host)" },
+	  "net: \"bridge\" is not a network mode (expected none, host or proxy)" },
 	{ "cpus", "0", "--cpus", -EINVAL,
 	  "--cpus: \"0\" is not a CPU count (expected a number from 0.01 to 1024, e.g. 1.5)" },
 	{ "pids", "0", "--pids", -EINVAL,
@@ -432,7 +432,9 @@ static void test_free(void)
 	struct ombx_config c, zero;
 	char *argv[] = { "true", NULL };
 
+	/* what free leaves behind: a freshly initialised config */
 	memset(&zero, 0, sizeof(zero));
+	ombx_config_init(&zero);
 	memset(&c, 0, sizeof(c));
 	ombx_config_free(&c);
 	ombx_config_free(&c);
@@ -623,8 +625,8 @@ static const struct {
 	{ "tty yes", "tty: yes\n", 0, 1, 6,
 	  "tty: \"yes\" is not a boolean (expected true or false)" },
 	{ "tty list", "tty: [true]\n", 0, 1, 6, "tty: expected true or false, not a list" },
-	{ "net proxy", "net: proxy\n", 0, 1, 6, "net: \"proxy\" is not available yet" },
-	{ "net bad", "net: bridge\n", 0, 1, 6, "is not a network mode (expected none or host)" },
+	{ "net unknown", "net: pigeon\n", 0, 1, 6, "net: \"pigeon\" is not a network mode" },
+	{ "net bad", "net: bridge\n", 0, 1, 6, "is not a network mode (expected none, host or proxy)" },
 	{ "cpus zero", "cpus: 0\n", 0, 1, 7, "cpus: \"0\" is not a CPU count" },
 	{ "cpus too many", "cpus: 2000\n", 0, 1, 7, "out of range" },
 	{ "pids too many", "pids: 99999999\n", 0, 1, 7, "pids: \"99999999\" is out of range" },

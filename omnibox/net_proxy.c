@@ -1,0 +1,176 @@
+/* net_proxy.c - the jail's only way out, built inside its network namespace.
+ *
+ * With --net proxy the jail's namespace has only `lo`. Here, inside it, we
+ * make every listening socket the proxy will serve — the explicit proxy on
+ * 127.0.0.1:3128, transparent listeners on :80 and :443 (IPv4 and IPv6), the
+ * DNS stub on :53 (UDP and TCP, both families) — add `local` routes for
+ * 0.0.0.0/0 and ::/0 on lo (over netlink, libnl) so that a connection to any
+ * address lands on those listeners with the address it dialled as its local
+ * address, and hand the sockets to the proxy (outside the jail) over a
+ * SOCK_SEQPACKET socket with SCM_RIGHTS. Nothing is routable: there is no
+ * other interface, no veth and no firewall rule. Any port without a
+ * listener refuses the connection. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/route/route.h>
+
+#include "jail.h"
+
+struct lsock {
+	int family, type;
+	const char *addr;
+	unsigned port;
+	char kind; /* E explicit, T transparent, U DNS/UDP, D DNS/TCP */
+};
+
+static const struct lsock socks[] = {
+	{AF_INET, SOCK_STREAM, "127.0.0.1", OMBX_PROXY_PORT, 'E'},
+	{AF_INET, SOCK_STREAM, "0.0.0.0", 80, 'T'},
+	{AF_INET, SOCK_STREAM, "0.0.0.0", 443, 'T'},
+	{AF_INET6, SOCK_STREAM, "::", 80, 'T'},
+	{AF_INET6, SOCK_STREAM, "::", 443, 'T'},
+	{AF_INET, SOCK_DGRAM, "0.0.0.0", 53, 'U'},
+	{AF_INET6, SOCK_DGRAM, "::", 53, 'U'},
+	{AF_INET, SOCK_STREAM, "0.0.0.0", 53, 'D'},
+	{AF_INET6, SOCK_STREAM, "::", 53, 'D'},
+};
+#define N_SOCKS (sizeof(socks) / sizeof(socks[0]))
+
+static int make_socket(const struct lsock *s)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd = socket(s->family, s->type | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s->family == AF_INET) {
+		struct sockaddr_in *a = (void *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)s->port);
+		inet_pton(AF_INET, s->addr, &a->sin_addr);
+		len = sizeof(*a);
+		/* DNS replies leave from the address the query was sent to */
+		if (s->type == SOCK_DGRAM)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	} else {
+		struct sockaddr_in6 *a = (void *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)s->port);
+		inet_pton(AF_INET6, s->addr, &a->sin6_addr);
+		len = sizeof(*a);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (s->type == SOCK_DGRAM)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (s->type == SOCK_STREAM && listen(fd, 512) < 0)) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* "local 0.0.0.0/0 dev lo table local" and the same for ::/0. */
+static int route_everything_local(const char **what)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r = 0, lo = (int)if_nametoindex("lo");
+
+	if (!sk || lo <= 0) {
+		nl_socket_free(sk);
+		*what = "netlink socket for the jail's routes";
+		return -ENOMEM;
+	}
+	if (nl_connect(sk, NETLINK_ROUTE) < 0) {
+		nl_socket_free(sk);
+		*what = "connecting to rtnetlink";
+		return -EIO;
+	}
+	for (int fam = 0; fam < 2 && r == 0; fam++) {
+		struct rtnl_route *rt = rtnl_route_alloc();
+		struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+		struct nl_addr *dst = NULL;
+
+		if (!rt || !nh ||
+		    nl_addr_parse(fam ? "::/0" : "0.0.0.0/0", fam ? AF_INET6 : AF_INET, &dst) < 0) {
+			r = -ENOMEM;
+		} else {
+			rtnl_route_set_family(rt, fam ? AF_INET6 : AF_INET);
+			rtnl_route_set_type(rt, RTN_LOCAL);
+			rtnl_route_set_table(rt, RT_TABLE_LOCAL);
+			rtnl_route_set_scope(rt, RT_SCOPE_HOST);
+			rtnl_route_set_protocol(rt, RTPROT_STATIC);
+			rtnl_route_set_dst(rt, dst);
+			rtnl_route_nh_set_ifindex(nh, lo);
+			rtnl_route_add_nexthop(rt, nh);
+			nh = NULL; /* the route owns it */
+			if (rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL) < 0)
+				r = -EIO;
+		}
+		if (r < 0)
+			*what = fam ? "adding the local route for ::/0"
+				    : "adding the local route for 0.0.0.0/0";
+		nl_addr_put(dst);
+		if (nh)
+			rtnl_route_nh_free(nh);
+		rtnl_route_put(rt);
+	}
+	nl_socket_free(sk);
+	return r;
+}
+
+int ombx__net_proxy_setup(int send_fd, const char **what)
+{
+	int fds[N_SOCKS];
+	char kinds[N_SOCKS];
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {kinds, sizeof(kinds)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	size_t n = 0;
+	int r = route_everything_local(what);
+
+	for (size_t i = 0; r == 0 && i < N_SOCKS; i++) {
+		r = make_socket(&socks[i]);
+		if (r < 0) {
+			*what = "a listening socket for the proxy";
+			break;
+		}
+		fds[n] = r;
+		kinds[n++] = socks[i].kind;
+		r = 0;
+	}
+	if (r == 0) {
+		memset(&u, 0, sizeof(u));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(fds));
+		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+		if (sendmsg(send_fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(kinds)) {
+			*what = "handing the listening sockets to the proxy";
+			r = errno ? -errno : -EIO;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	close(send_fd);
+	return r;
+}
