@@ -55,6 +55,7 @@ struct opts {
 	size_t n_policy;
 	const char *audit, *ca, *approvals, *placeholders, *ready, *session;
 	int jail_socket; /* -1: none */
+	bool jail_socket_given;
 	bool ask_tty;
 	struct proxy_opts po;
 };
@@ -85,6 +86,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"placeholders", required_argument, NULL, 'P'},
 		{"ready", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
+		{"placeholder", required_argument, NULL, 'H'},
+		{"jail-socket", required_argument, NULL, 'J'},
+		{"ask-tty", no_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
 	ombx_err err = {0};
@@ -178,6 +182,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -EINVAL;
 			}
 			o->jail_socket = (int)v;
+			o->jail_socket_given = true;
 			break;
 		case 'T':
 			o->ask_tty = true;
@@ -297,6 +302,7 @@ static int receive_jail_sockets(struct opts *o, ombx_err *err)
 	while (n < 0 && errno == EINTR);
 	close(o->jail_socket);
 	o->jail_socket = -1;
+	o->po.listeners_elsewhere = true;
 	if (n <= 0)
 		return ombx_err_set(err, EPROTO, "the jail sent no listening sockets");
 	cm = CMSG_FIRSTHDR(&mh);
@@ -415,9 +421,12 @@ static int run(struct opts *o)
 	}
 	if (o->ready && write_file(o->ready, text, &err) < 0)
 		goto fail;
-	fprintf(stderr, "omnibox proxy: listening on %.*s (CA %s, audit %s%s%s)\n",
-		(int)(len ? len - 1 : 0), text, proxy_ca_cert_path(ca), o->audit,
-		appr ? ", approvals " : "", appr ? o->approvals : "");
+	if (o->jail_socket_given) /* omnibox exec: its output is the command's */
+		;
+	else
+		fprintf(stderr, "omnibox proxy: listening on %.*s (CA %s, audit %s%s%s)\n",
+			(int)(len ? len - 1 : 0), text, proxy_ca_cert_path(ca), o->audit,
+			appr ? ", approvals " : "", appr ? o->approvals : "");
 	sigemptyset(&st.set);
 	sigaddset(&st.set, SIGINT);
 	sigaddset(&st.set, SIGTERM);

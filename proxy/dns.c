@@ -21,10 +21,10 @@
 
 #include "proxy/internal.h"
 
-#define FAKE_BASE   0xc6120000u /* 198.18.0.0 */
-#define FAKE_SIZE   (1u << 17)  /* /15 */
-#define DNS_MSG_MAX 1232        /* what we accept and send (EDNS-safe) */
-#define TCP_TIMEOUT 2000        /* ms for a TCP query, start to end */
+#define FAKE_BASE   0xc6120001u      /* 198.18.0.1: .0 is not handed out */
+#define FAKE_SIZE   ((1u << 17) - 2) /* the rest of the /15 */
+#define DNS_MSG_MAX 1232             /* what we accept and send (EDNS-safe) */
+#define TCP_TIMEOUT 2000             /* ms for a TCP query, start to end */
 
 bool proxy__dns_fake(const struct policy_addr *a, uint32_t *index)
 {

@@ -39,21 +39,6 @@ static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t size)
 	snprintf(buf, size, a.v4 ? "%s:%u" : "[%s]:%u", t, port);
 }
 
-int proxy_placeholder_make(char *buf, size_t size)
-{
-	unsigned char rnd[16];
-	size_t len;
-
-	if (size < PROXY_PLACEHOLDER_LEN + 1)
-		return -ENOSPC;
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return -EIO;
-	len = (size_t)snprintf(buf, size, PROXY_PLACEHOLDER_PREFIX);
-	for (size_t k = 0; k < sizeof(rnd); k++)
-		len += (size_t)snprintf(buf + len, size - len, "%02x", rnd[k]);
-	return 0;
-}
-
 static bool placeholder_ok(const char *v)
 {
 	size_t pl = sizeof(PROXY_PLACEHOLDER_PREFIX) - 1;

@@ -63,6 +63,9 @@ struct proxy_opts {
 	int listen_fds[PROXY_LISTEN_MAX];
 	bool listen_transparent[PROXY_LISTEN_MAX];
 	size_t n_listen;
+	/* The listeners live in another network namespace (a jail's): no
+	 * address the proxy dials can reach them, so none is "the proxy". */
+	bool listeners_elsewhere;
 	/* The DNS stub's sockets (UDP, or listening TCP when dns_tcp[i]);
 	 * none: no stub. */
 	int dns_fds[PROXY_DNS_FDS_MAX];

@@ -62,6 +62,8 @@ static bool is_self(struct proxy_conn *c, const struct sockaddr *sa)
 {
 	struct policy_addr a, l;
 
+	if (c->p->o.listeners_elsewhere)
+		return false;
 	to_policy_addr(sa, &a);
 	for (size_t i = 0; i <= c->p->o.n_listen; i++) {
 		const struct sockaddr *ls = i < c->p->o.n_listen

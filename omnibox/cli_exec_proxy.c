@@ -1,0 +1,242 @@
+/* cli_exec_proxy.c - `omnibox exec --net proxy`: the jail's proxy, started
+ * before the jail and stopped after it.
+ *
+ * Before the jail: the policies are read (errors name file:line:col), a
+ * placeholder is made for every secret that has one and put into the jail's
+ * environment, the CA is loaded or created and a trust bundle (system roots
+ * + our CA) written to a directory the jail gets read-only, with the
+ * variables that point programs at it and at the explicit proxy. Then
+ * omnibox-proxy starts (outside the jail, dying with us) and waits on a
+ * SOCK_SEQPACKET socket for the listening sockets the jail makes inside its
+ * own network namespace (net_proxy.c). The secrets' values are read only by
+ * the proxy; the jail never sees them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../policy/policy.h"
+#include "../proxy/ca.h"
+#include "../proxy/proxy.h"
+#include "cli_exec_proxy.h"
+#include "config.h"
+
+static const char *const ca_vars[] = {
+	"SSL_CERT_FILE",     "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",
+	"CURL_CA_BUNDLE",    "GIT_SSL_CAINFO",      "PIP_CERT",
+	"OMNIBOX_CA_BUNDLE",
+};
+static const char *const proxy_vars[] = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+					 "http_proxy", "https_proxy", "all_proxy"};
+
+int ombx_exec_proxy_flag(struct ombx_exec_proxy *x, const char *flag, const char *arg,
+			 ombx_err *err)
+{
+	if (strcmp(flag, "policy") == 0) {
+		if (x->n_policy == POLICY_N_LEVELS)
+			return ombx_err_set(err, EINVAL,
+					    "at most %d --policy files (server, agent, "
+					    "session)",
+					    POLICY_N_LEVELS);
+		x->policy[x->n_policy++] = arg;
+		return 0;
+	}
+	if (x->n_args + 2 > EXEC_PROXY_ARGS_MAX)
+		return ombx_err_set(err, E2BIG, "too many proxy options");
+	if (strcmp(flag, "approvals") == 0)
+		x->approvals = arg;
+	x->args[x->n_args++] = flag;
+	x->args[x->n_args++] = arg;
+	return 0;
+}
+
+static int add_env(struct ombx_config *cfg, const char *name, const char *value, ombx_err *err)
+{
+	char buf[PATH_MAX + 64];
+
+	snprintf(buf, sizeof(buf), "%s=%s", name, value);
+	return ombx_config_add_env(cfg, buf, err);
+}
+
+/* Placeholders for every secret that has one, into the jail's environment
+ * and the proxy's arguments. */
+static int placeholders(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *err)
+{
+	struct policy_engine *eng = NULL;
+	struct policy_session *s = NULL;
+	struct policy_placeholder ph[PROXY_SECRETS_MAX + 1];
+	int n, r;
+
+	if ((r = policy_engine_new(&eng)) < 0)
+		return ombx_err_set(err, -r, "out of memory");
+	for (size_t i = 0; i < x->n_policy; i++)
+		if ((r = policy_engine_reload(eng, (enum policy_level)i, x->policy[i], err)) < 0)
+			goto out;
+	if ((r = policy_session_new(eng, &s)) < 0) {
+		ombx_err_set(err, -r, "cannot start a policy session");
+		goto out;
+	}
+	n = policy_session_placeholders(s, ph, PROXY_SECRETS_MAX + 1);
+	if (n > PROXY_SECRETS_MAX) {
+		r = ombx_err_set(err, E2BIG,
+				 "the policies define more than %d secrets with a "
+				 "placeholder",
+				 PROXY_SECRETS_MAX);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		char v[PROXY_PLACEHOLDER_LEN + 1];
+		if ((r = proxy_placeholder_make(v, sizeof(v))) < 0) {
+			ombx_err_errno(err, -r, "making a placeholder");
+			goto out;
+		}
+		if ((r = add_env(cfg, ph[i].env, v, err)) < 0)
+			goto out;
+		snprintf(x->ph_arg[x->n_ph], sizeof(x->ph_arg[0]), "%s=%s", ph[i].name, v);
+		x->n_ph++;
+	}
+	r = 0;
+out:
+	policy_session_free(s);
+	policy_engine_free(eng);
+	return r;
+}
+
+/* The jail's trust bundle in a directory of its own, bound read-only. */
+static int bundle(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *err)
+{
+	struct proxy_ca *ca = NULL;
+	char path[PATH_MAX];
+	const char *dir = NULL;
+	int r;
+
+	for (size_t i = 0; i + 1 < x->n_args; i += 2)
+		if (strcmp(x->args[i], "ca") == 0)
+			dir = x->args[i + 1];
+	if ((r = proxy_ca_load_or_create(dir, NULL, &ca, NULL, err)) < 0)
+		return r;
+	snprintf(x->bundle_dir, sizeof(x->bundle_dir), "/tmp/omnibox-ca.XXXXXX");
+	if (!mkdtemp(x->bundle_dir)) {
+		x->bundle_dir[0] = '\0';
+		proxy_ca_free(ca);
+		return ombx_err_errno(err, errno, "creating a directory for the jail's CA bundle");
+	}
+	chmod(x->bundle_dir, 0755); /* the jail's uid reads it */
+	snprintf(path, sizeof(path), "%s/ca-bundle.pem", x->bundle_dir);
+	r = proxy_ca_bundle(ca, path, err);
+	proxy_ca_free(ca);
+	if (r < 0)
+		return r;
+	chmod(path, 0644);
+	if ((r = ombx_config_add_bind(cfg, OMBX_BIND_RO, x->bundle_dir, err)) < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(ca_vars) / sizeof(ca_vars[0]); i++)
+		if ((r = add_env(cfg, ca_vars[i], path, err)) < 0)
+			return r;
+	return 0;
+}
+
+static void spawn_proxy(struct ombx_exec_proxy *x, int sock, const char *session)
+{
+	const char *argv[EXEC_PROXY_ARGS_MAX * 2 + 3 * PROXY_SECRETS_MAX + 32];
+	char path[PATH_MAX], fdtext[16];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	size_t a = 0;
+	char *slash;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (n <= 0)
+		_exit(125);
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "omnibox-proxy");
+	if (dup2(sock, 3) < 0)
+		_exit(125);
+	argv[a++] = path;
+	argv[a++] = "--jail-socket";
+	snprintf(fdtext, sizeof(fdtext), "%d", 3);
+	argv[a++] = fdtext;
+	argv[a++] = "--session";
+	argv[a++] = session;
+	for (size_t i = 0; i < x->n_policy; i++) {
+		argv[a++] = "--policy";
+		argv[a++] = x->policy[i];
+	}
+	for (size_t i = 0; i + 1 < x->n_args; i += 2) {
+		static char flags[EXEC_PROXY_ARGS_MAX][32];
+		snprintf(flags[i / 2], sizeof(flags[0]), "--%s", x->args[i]);
+		argv[a++] = flags[i / 2];
+		argv[a++] = x->args[i + 1];
+	}
+	for (size_t i = 0; i < x->n_ph; i++) {
+		argv[a++] = "--placeholder";
+		argv[a++] = x->ph_arg[i];
+	}
+	if (!x->approvals)
+		argv[a++] = "--ask-tty";
+	argv[a] = NULL;
+	execv(path, (char *const *)argv);
+	fprintf(stderr, "omnibox: error: cannot run %s: %m\n", path);
+	_exit(125);
+}
+
+int ombx_exec_proxy_start(struct ombx_exec_proxy *x, struct ombx_config *cfg, const char *session,
+			  ombx_err *err)
+{
+	int sp[2], r;
+	char url[64];
+
+	x->pid = -1;
+	if (x->n_policy == 0)
+		return ombx_err_set(err, EINVAL, "--net proxy needs at least one --policy FILE");
+	if ((r = placeholders(x, cfg, err)) < 0 || (r = bundle(x, cfg, err)) < 0)
+		return r;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", OMBX_PROXY_PORT);
+	for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
+		if ((r = add_env(cfg, proxy_vars[i], url, err)) < 0)
+			return r;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return ombx_err_errno(err, errno, "socketpair for the proxy");
+	x->pid = fork();
+	if (x->pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return ombx_err_errno(err, errno, "fork of the proxy");
+	}
+	if (x->pid == 0) {
+		close(sp[0]);
+		spawn_proxy(x, sp[1], session);
+	}
+	close(sp[1]);
+	cfg->proxy_sock = sp[0];
+	return 0;
+}
+
+void ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg)
+{
+	char path[PATH_MAX];
+
+	if (cfg->proxy_sock >= 0)
+		close(cfg->proxy_sock);
+	cfg->proxy_sock = -1;
+	if (x->pid > 0) {
+		kill(x->pid, SIGTERM);
+		while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		x->pid = -1;
+	}
+	if (x->bundle_dir[0]) {
+		snprintf(path, sizeof(path), "%s/ca-bundle.pem", x->bundle_dir);
+		unlink(path);
+		rmdir(x->bundle_dir);
+		x->bundle_dir[0] = '\0';
+	}
+}
