@@ -1,41 +1,10 @@
 /* quote.c - see quote.h. */
 #include "quote.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Length of the valid, printable UTF-8 sequence at p (at most avail bytes),
- * or 0 if it is invalid, overlong, a surrogate or a C1 control. */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > avail)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /* Renders the character at p into unit (>= 5 bytes); returns bytes consumed. */
 static size_t quote_unit(const unsigned char *p, size_t avail, char *unit, size_t *ulen)
@@ -59,7 +28,9 @@ static size_t quote_unit(const unsigned char *p, size_t avail, char *unit, size_
 		*ulen = 1;
 		return 1;
 	}
-	n = *p >= 0x80 ? utf8_seq(p, avail) : 0;
+	n = *p >= 0x80 ? ombx_utf8_seq(p, avail) : 0;
+	if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+		n = 0; /* C1 controls are escaped, not shown */
 	if (n) {
 		memcpy(unit, p, n);
 		*ulen = n;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/utf8.h"
 #include "proxy/approvals_internal.h"
 
 #define CUT_MARK "...[truncated]"
@@ -54,35 +55,6 @@ static void send_json(struct proxy__client *c, json_t *j)
 		c->dead = true;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], cp;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /* A string field: null for NULL; invalid UTF-8 as U+FFFD; cut (on a
  * character boundary, with the mark) past PROXY_APPROVALS_FIELD_MAX bytes. */
 static json_t *field(const char *s)
@@ -99,7 +71,7 @@ static json_t *field(const char *s)
 			return j;
 	}
 	for (size_t i = 0; s[i];) {
-		size_t l = utf8_seq((const unsigned char *)s + i, strnlen(s + i, 4));
+		size_t l = ombx_utf8_seq((const unsigned char *)s + i, strnlen(s + i, 4));
 		size_t w = l ? l : 3;
 		if (o + w > limit) {
 			memcpy(out + o, CUT_MARK, strlen(CUT_MARK));

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "common/cleanup.h"
+#include "common/utf8.h"
 #include "proxy/audit.h"
 
 struct proxy_audit {
@@ -87,36 +88,6 @@ int proxy_audit_default_path(char *buf, size_t size, ombx_err *err)
 
 /* ---- fields: valid UTF-8, bounded ---- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /* s as valid UTF-8 of at most limit bytes (cut on a character boundary, with
  * the mark appended); *cut tells. NULL on allocation failure. */
 static char *field_text(const char *s, size_t limit, bool *cut)
@@ -130,7 +101,7 @@ static char *field_text(const char *s, size_t limit, bool *cut)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t l = ombx_utf8_seq((const unsigned char *)s + i, n - i);
 		const char *src = l ? s + i : fffd;
 		size_t w = l ? l : 3;
 		if (o + w > limit) {
