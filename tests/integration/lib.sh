@@ -192,8 +192,10 @@ PYEOF
 	[ -n "$HOST_PORT" ] || die "host listener did not start: $(cat "$T/listen.err")"
 }
 
-# probe_test OMNIBOX PROBE root|user: runs the escape probe in a jail, as root
-# or as the unprivileged user 65534, and checks from the host side too.
+# probe_test OMNIBOX PROBE root|user [proxy]: runs the escape probe in a jail,
+# as root or as the unprivileged user 65534, and checks from the host side
+# too; with "proxy", in a --policy jail (--net proxy) whose only way out is
+# the proxy.
 probe_test() {
 	need_omnibox "$1"
 	[ -f "$2" ] || die "probe binary not found: $2"
@@ -224,6 +226,12 @@ probe_test() {
 		fi
 		AS="env HOME=$UHOME $AS"
 	fi
+	NETARGS=""
+	if [ "$4" = proxy ]; then
+		printf 'egress:\n  allow: ["GET example.invalid/**"]\n' >"$PDIR/policy.yaml"
+		mkdir -p "$PDIR/state" && chmod 777 "$PDIR/state"
+		NETARGS="--policy $PDIR/policy.yaml --audit $PDIR/state/audit.jsonl --ca $PDIR/state/ca --env OMBX_PROBE_NET=proxy"
+	fi
 	start_host_listeners
 	# Left by the probe in its /tmp, /dev/shm and $HOME: must not show up here.
 	MARKER="ombx-probe-marker-$$"
@@ -235,7 +243,7 @@ probe_test() {
 	run probe $AS timeout -k 5 120 "$OMNIBOX" exec --workspace "$WS" --ro "$PDIR" \
 		--env "OMBX_PROBE_HOST_PORT=$HOST_PORT" --env "OMBX_PROBE_HOST_UNIX=$HOST_UNIX" \
 		--env "OMBX_PROBE_HOST_ABSTRACT=$HOST_ABSTRACT" --env "OMBX_PROBE_HOST_HOSTNAME=$(hostname)" \
-		--env "OMBX_PROBE_MARKER=$MARKER" --json-status "$OUT/status.json" \
+		--env "OMBX_PROBE_MARKER=$MARKER" --json-status "$OUT/status.json" $NETARGS \
 		-- "$PDIR/probe" -v "$WS"
 	unset OMBX_PROBE_SECRET
 	note "probe output ($3):"

@@ -3,7 +3,9 @@
  * Refused socket families and protocols, a working NETLINK_ROUTE, no way to
  * the outside or to the host's loopback and unix sockets, an own hostname.
  * Traffic to outside addresses is sent only when the netns holds nothing
- * but lo, so a probe run outside a jail never reaches the network. */
+ * but lo, so a probe run outside a jail never reaches the network. With
+ * OMBX_PROBE_NET=proxy (a --net proxy jail), TCP to :80 must reach only the
+ * proxy, other ports nothing, DNS only the stub, UDP nowhere. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netlink.h>
@@ -248,6 +250,103 @@ static void check_host_services(void)
 	}
 }
 
+/* --net proxy: TCP to :80 of any address lands on the proxy, which answers
+ * for itself: a 403 naming omnibox proxy, or (an address it refuses to
+ * dial at all) a close without a byte. Anything else is a way out. */
+static void proxy_only(const char *name, int family, const char *addr, int port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	char req[160], buf[600];
+	size_t got = 0;
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s->sin_addr);
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, addr, &s->sin6_addr);
+		len = sizeof(*s);
+	}
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 10 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		fail(name, "connect: %s (the transparent listener should take it)", ename(errno));
+		close(fd);
+		return;
+	}
+	snprintf(req, sizeof(req), "GET /probe HTTP/1.1\r\nHost: %s%s%s\r\nConnection: close\r\n\r\n",
+		 family == AF_INET6 ? "[" : "", addr, family == AF_INET6 ? "]" : "");
+	if (write(fd, req, strlen(req)) < 0) {
+		ok(name, "the proxy closed it before a request");
+		close(fd);
+		return;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(buf) - 1)
+			break;
+	}
+	buf[got] = '\0';
+	close(fd);
+	if (got == 0)
+		ok(name, "refused by the proxy (closed)");
+	else if (!strncmp(buf, "HTTP/1.1 403", 12) && strstr(buf, "omnibox proxy"))
+		ok(name, "only the proxy answered: 403");
+	else
+		fail(name, "something else answered: %.60s", buf);
+}
+
+/* --net proxy: DNS to any resolver reaches only the jail's stub. */
+static void dns_stub_only(void)
+{
+	const char *name = "UDP 8.8.8.8:53 is answered by the stub only";
+	static const unsigned char q[] = { 0x42, 0x42, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5, 'p', 'r', 'o', 'b', 'e',
+					   7, 'i', 'n', 'v', 'a', 'l', 'i', 'd', 0, 0, 1, 0, 1 };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53) }, from;
+	socklen_t flen = sizeof(from);
+	unsigned char r[512];
+	struct timeval tv = { .tv_sec = 5 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, "8.8.8.8", &a.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n = sendto(fd, q, sizeof(q), 0, (struct sockaddr *)&a, sizeof(a));
+	if (n == (ssize_t)sizeof(q))
+		n = recvfrom(fd, r, sizeof(r), 0, (struct sockaddr *)&from, &flen);
+	close(fd);
+	/* NXDOMAIN with AA set: the stub, authoritative for nothing it recurses */
+	if (n >= 12 && r[0] == 0x42 && (r[2] & 0x84) == 0x84 && (r[3] & 15) == 3)
+		ok(name, "NXDOMAIN from the stub, nothing recursed");
+	else
+		fail(name, "no stub answer (n=%zd, %s)", n, n < 0 ? ename(errno) : "unexpected reply");
+}
+
+static void udp_goes_nowhere(const char *name, const char *addr, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { .tv_sec = 2 };
+	char buf[64];
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssize_t n = sendto(fd, "quic?", 5, 0, (struct sockaddr *)&a, sizeof(a));
+	if (n == 5)
+		n = recv(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (n < 0 && (errno == EAGAIN || errno == ECONNREFUSED || errno == EACCES || errno == EPERM))
+		ok(name, ename(errno));
+	else
+		fail(name, "got an answer (%zd bytes)", n);
+}
+
 static void check_hostname(void)
 {
 	const char *host = getenv("OMBX_PROBE_HOST_HOSTNAME");
@@ -265,9 +364,29 @@ static void check_hostname(void)
 
 void check_network(void)
 {
+	const char *mode = getenv("OMBX_PROBE_NET");
+
 	check_socket_families();
 	check_netlink_route();
 	probe_net_isolation();
+	if (mode && !strcmp(mode, "proxy")) { /* the only way out is the proxy */
+		if (!net_isolated)
+			return;
+		proxy_only("TCP 1.1.1.1:80 reaches only the proxy", AF_INET, "1.1.1.1", 80);
+		proxy_only("TCP [2606:4700::1111]:80 reaches only the proxy", AF_INET6, "2606:4700::1111", 80);
+		proxy_only("TCP 10.0.0.1:80 reaches only the proxy", AF_INET, "10.0.0.1", 80);
+		proxy_only("TCP 169.254.169.254:80 reaches only the proxy", AF_INET, "169.254.169.254", 80);
+		connect_out("TCP connect 1.1.1.1:8443", AF_INET, "1.1.1.1", 8443, SOCK_STREAM);
+		connect_out("TCP connect 1.1.1.1:22", AF_INET, "1.1.1.1", 22, SOCK_STREAM);
+		connect_out("TCP connect [2606:4700::1111]:8080", AF_INET6, "2606:4700::1111", 8080, SOCK_STREAM);
+		dns_stub_only();
+		udp_goes_nowhere("UDP 1.1.1.1:443 (QUIC) goes nowhere", "1.1.1.1", 443);
+		udp_goes_nowhere("UDP 8.8.4.4:123 goes nowhere", "8.8.4.4", 123);
+		check_icmp();
+		check_host_services();
+		check_hostname();
+		return;
+	}
 	connect_out("TCP connect 1.1.1.1:443", AF_INET, "1.1.1.1", 443, SOCK_STREAM);
 	connect_out("TCP connect 10.0.0.1:80", AF_INET, "10.0.0.1", 80, SOCK_STREAM);
 	connect_out("TCP connect [2606:4700::1111]:443", AF_INET6, "2606:4700::1111", 443, SOCK_STREAM);
