@@ -18,7 +18,7 @@
 
 void proxy__obuf_add(struct obuf *o, const void *s, size_t n)
 {
-	if (o->oom)
+	if (o->oom || n == 0) /* n == 0: s may be NULL */
 		return;
 	if (o->len + n > o->cap) {
 		size_t cap = o->cap ? o->cap : 4096; /* a head and a small body: one allocation */
