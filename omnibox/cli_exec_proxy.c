@@ -32,7 +32,7 @@
 static const char *const ca_vars[] = {
 	"SSL_CERT_FILE",     "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",
 	"CURL_CA_BUNDLE",    "GIT_SSL_CAINFO",      "PIP_CERT",
-	"OMNIBOX_CA_BUNDLE",
+	"OMNIBOX_CA_BUNDLE", "NPM_CONFIG_CAFILE", /* a global npmrc's cafile wins otherwise */
 };
 static const char *const proxy_vars[] = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
 					 "http_proxy", "https_proxy", "all_proxy"};
