@@ -50,7 +50,7 @@ static void *park_main(void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			struct proxy_conn *c = ev[i].data.ptr;
-			if (!c->parked)
+			if (!c || !c->parked) /* NULL: the stop eventfd */
 				continue;
 			epoll_ctl(p->park_fd, EPOLL_CTL_DEL, c->c.fd, NULL);
 			c->parked = false;
@@ -70,6 +70,10 @@ int proxy__park_init(struct proxy *p, ombx_err *err)
 	p->park_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (p->park_fd < 0)
 		return ombx_err_errno(err, errno, "proxy: epoll_create1");
+	/* proxy_stop's eventfd wakes us at once (it stays readable) */
+	if (epoll_ctl(p->park_fd, EPOLL_CTL_ADD, p->wake_fd,
+		      &(struct epoll_event){.events = EPOLLIN, .data.ptr = NULL}) < 0)
+		return ombx_err_errno(err, errno, "proxy: epoll_ctl");
 	if (pthread_create(&p->park_thread, NULL, park_main, p) != 0)
 		return ombx_err_set(err, EAGAIN, "proxy: cannot start the parking thread");
 	p->park_started = true;
@@ -81,7 +85,7 @@ void proxy__park_stop(struct proxy *p)
 	struct proxy_conn *c, *next;
 
 	if (p->park_started) {
-		pthread_join(p->park_thread, NULL); /* it sees p->stopping within a tick */
+		pthread_join(p->park_thread, NULL); /* woken by the stop eventfd */
 		p->park_started = false;
 	}
 	pthread_mutex_lock(&p->lock);
