@@ -94,7 +94,10 @@ static SSL_CTX *upstream_ctx(const struct proxy_opts *o, ombx_err *err)
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_alpn_protos(ctx, alpn_h1, sizeof(alpn_h1) - 1);
-	if (!o->no_system_roots && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+	/* The system's roots by hashed directory: looked up (and kept) as a
+	 * chain needs them, instead of parsing the whole bundle at start (25 ms,
+	 * on every `omnibox exec --net proxy`). */
+	if (!o->no_system_roots && SSL_CTX_load_verify_dir(ctx, X509_get_default_cert_dir()) != 1) {
 		SSL_CTX_free(ctx);
 		ombx_err_set(err, EIO, "loading the system's trusted certificates failed");
 		return NULL;
