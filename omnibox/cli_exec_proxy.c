@@ -110,32 +110,55 @@ out:
 	return r;
 }
 
-/* The jail's trust bundle in a directory of its own, bound read-only. */
+static bool newer_or_same(const struct stat *a, const char *path)
+{
+	struct stat b;
+
+	return stat(path, &b) == 0 &&
+	       (a->st_mtim.tv_sec > b.st_mtim.tv_sec ||
+		(a->st_mtim.tv_sec == b.st_mtim.tv_sec && a->st_mtim.tv_nsec >= b.st_mtim.tv_nsec));
+}
+
+/* The jail's trust bundle (system roots + our CA), kept in DIR/jail-bundle/
+ * (0755; the CA directory itself stays 0700 and is never bound) and made
+ * again only when the CA or the system roots are newer: loading the CA and
+ * copying 200 KiB of roots on every exec cost ~10 ms. That directory alone
+ * is bound read-only into the jail. */
 static int bundle(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *err)
 {
-	struct proxy_ca *ca = NULL;
-	char path[PATH_MAX];
+	char dirbuf[PATH_MAX], ca_pem[PATH_MAX + 16], path[PATH_MAX + 32];
 	const char *dir = NULL;
+	struct stat st;
 	int r;
 
 	for (size_t i = 0; i + 1 < x->n_args; i += 2)
 		if (strcmp(x->args[i], "ca") == 0)
 			dir = x->args[i + 1];
-	if ((r = proxy_ca_load_or_create(dir, NULL, &ca, NULL, err)) < 0)
-		return r;
-	snprintf(x->bundle_dir, sizeof(x->bundle_dir), "/tmp/omnibox-ca.XXXXXX");
-	if (!mkdtemp(x->bundle_dir)) {
-		x->bundle_dir[0] = '\0';
-		proxy_ca_free(ca);
-		return ombx_err_errno(err, errno, "creating a directory for the jail's CA bundle");
+	if (!dir) {
+		if ((r = proxy_ca_default_dir(dirbuf, sizeof(dirbuf), err)) < 0)
+			return r;
+		dir = dirbuf;
 	}
-	chmod(x->bundle_dir, 0755); /* the jail's uid reads it */
+	snprintf(ca_pem, sizeof(ca_pem), "%s/ca.pem", dir);
+	snprintf(x->bundle_dir, sizeof(x->bundle_dir), "%s/jail-bundle", dir);
 	snprintf(path, sizeof(path), "%s/ca-bundle.pem", x->bundle_dir);
-	r = proxy_ca_bundle(ca, path, err);
-	proxy_ca_free(ca);
-	if (r < 0)
-		return r;
-	chmod(path, 0644);
+	if (stat(path, &st) != 0 || !newer_or_same(&st, ca_pem) ||
+	    (access(PROXY_CA_SYSTEM_ROOTS, F_OK) == 0 &&
+	     !newer_or_same(&st, PROXY_CA_SYSTEM_ROOTS))) {
+		struct proxy_ca *ca = NULL;
+		if ((r = proxy_ca_load_or_create(dir, NULL, &ca, NULL, err)) < 0)
+			return r;
+		if (mkdir(x->bundle_dir, 0755) < 0 && errno != EEXIST) {
+			proxy_ca_free(ca);
+			return ombx_err_errno(err, errno, "creating %s", x->bundle_dir);
+		}
+		chmod(x->bundle_dir, 0755); /* the jail's uid reads it */
+		r = proxy_ca_bundle(ca, path, err);
+		proxy_ca_free(ca);
+		if (r < 0)
+			return r;
+		chmod(path, 0644);
+	}
 	if ((r = ombx_config_add_bind(cfg, OMBX_BIND_RO, x->bundle_dir, err)) < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(ca_vars) / sizeof(ca_vars[0]); i++)
@@ -222,8 +245,6 @@ int ombx_exec_proxy_start(struct ombx_exec_proxy *x, struct ombx_config *cfg, co
 
 void ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg)
 {
-	char path[PATH_MAX];
-
 	if (cfg->proxy_sock >= 0)
 		close(cfg->proxy_sock);
 	cfg->proxy_sock = -1;
@@ -232,11 +253,5 @@ void ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg)
 		while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		x->pid = -1;
-	}
-	if (x->bundle_dir[0]) {
-		snprintf(path, sizeof(path), "%s/ca-bundle.pem", x->bundle_dir);
-		unlink(path);
-		rmdir(x->bundle_dir);
-		x->bundle_dir[0] = '\0';
 	}
 }

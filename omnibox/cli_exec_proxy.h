@@ -19,7 +19,7 @@ struct ombx_exec_proxy {
 	const char *approvals;
 	char ph_arg[PROXY_SECRETS_MAX][POLICY_NAME_MAX + PROXY_PLACEHOLDER_LEN + 2];
 	size_t n_ph;
-	char bundle_dir[64];
+	char bundle_dir[PATH_MAX + 16];
 	pid_t pid;
 };
 
@@ -31,7 +31,7 @@ int ombx_exec_proxy_flag(struct ombx_exec_proxy *x, const char *flag, const char
  * omnibox-proxy; sets cfg->proxy_sock. */
 int ombx_exec_proxy_start(struct ombx_exec_proxy *x, struct ombx_config *cfg, const char *session,
 			  ombx_err *err);
-/* Stops the proxy and removes the bundle; safe after a failed start. */
+/* Stops the proxy; safe after a failed start. */
 void ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg);
 
 #endif

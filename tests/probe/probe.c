@@ -358,7 +358,7 @@ static bool env_allowed(const char *kv)
 				       "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy",
 				       "https_proxy", "all_proxy", "no_proxy", "SSL_CERT_FILE",
 				       "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-				       "GIT_SSL_CAINFO", "PIP_CERT" };
+				       "GIT_SSL_CAINFO", "PIP_CERT", "NPM_CONFIG_CAFILE" };
 	size_t len = strcspn(kv, "=");
 	if (!strncmp(kv, "OMBX_PROBE_SECRET=", 18))
 		return false;
