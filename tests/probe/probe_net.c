@@ -152,6 +152,23 @@ static void probe_net_isolation(void)
 	ok(name, "lo only");
 }
 
+static socklen_t sockaddr_of(int family, const char *addr, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons((uint16_t)port);
+		inet_pton(AF_INET, addr, &s->sin_addr);
+		return sizeof(*s);
+	}
+	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+	s->sin6_family = AF_INET6;
+	s->sin6_port = htons((uint16_t)port);
+	inet_pton(AF_INET6, addr, &s->sin6_addr);
+	return sizeof(*s);
+}
+
 static void connect_out(const char *name, int family, const char *addr, int port, int type)
 {
 	if (!net_isolated) {
@@ -160,19 +177,7 @@ static void connect_out(const char *name, int family, const char *addr, int port
 	}
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
-	if (family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-		s->sin_family = AF_INET;
-		s->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, addr, &s->sin_addr);
-		len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, addr, &s->sin6_addr);
-		len = sizeof(*s);
-	}
+	len = sockaddr_of(family, addr, port, &ss);
 	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fail(name, "socket: %s", ename(errno));
@@ -259,19 +264,7 @@ static void proxy_only(const char *name, int family, const char *addr, int port)
 	socklen_t len;
 	char req[160], buf[600];
 	size_t got = 0;
-	if (family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-		s->sin_family = AF_INET;
-		s->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, addr, &s->sin_addr);
-		len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, addr, &s->sin6_addr);
-		len = sizeof(*s);
-	}
+	len = sockaddr_of(family, addr, port, &ss);
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct timeval tv = { .tv_sec = 10 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
