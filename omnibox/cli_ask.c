@@ -64,7 +64,7 @@ enum proxy_answer ombx_cli_ask_tty(void *arg, const struct proxy_ask *q, int tim
 			break;
 		n = read(fd, c, sizeof(c));
 		if (n <= 0) {
-			a = PROXY_ANSWER_DENY;
+			a = PROXY_ANSWER_TIMEOUT; /* the terminal went away: nobody answered */
 			break;
 		}
 		if (c[0] == 'o' || c[0] == 'O') {
@@ -85,7 +85,7 @@ enum proxy_answer ombx_cli_ask_tty(void *arg, const struct proxy_ask *q, int tim
 		: a == PROXY_ANSWER_SESSION ? "allowed for this session\r\n"
 		: a == PROXY_ANSWER_DENY    ? "denied\r\n"
 					    : "no answer: denied\r\n");
-	if (a == PROXY_ANSWER_ONCE || a == PROXY_ANSWER_SESSION)
+	if (a != PROXY_ANSWER_TIMEOUT) /* a human answered, either way */
 		snprintf(approver, approver_size, "terminal uid=%u", (unsigned)getuid());
 	close(fd);
 	pthread_mutex_unlock(&tty_lock);

@@ -466,8 +466,7 @@ enum proxy_answer proxy_approvals_ask(void *arg, const struct proxy_ask *q, int 
 				NULL);
 	}
 	answer = w.answer;
-	if ((answer == PROXY_ANSWER_ONCE || answer == PROXY_ANSWER_SESSION) && approver &&
-	    approver_size)
+	if (answer != PROXY_ANSWER_TIMEOUT && approver && approver_size)
 		snprintf(approver, approver_size, "%s", w.approver);
 	if (--a->inside == 0 && a->closing)
 		pthread_cond_broadcast(&a->drained);

@@ -62,9 +62,10 @@ struct proxy_ask {
 	const char *body_sha256;               /* hex, or NULL when there is no body */
 };
 /* The embedding program's way to ask a human: blocks the calling (connection)
- * thread until answered or timeout_ms passed (then PROXY_ANSWER_TIMEOUT). On
- * ONCE/SESSION it writes who approved into approver (NUL-terminated). Must be
- * callable from many threads at once. */
+ * thread until answered or timeout_ms passed (then PROXY_ANSWER_TIMEOUT). It
+ * writes who answered into approver (NUL-terminated; "" when no human did,
+ * e.g. DENY for want of a terminal). Must be callable from many threads at
+ * once. */
 typedef enum proxy_answer (*proxy_ask_fn)(void *arg, const struct proxy_ask *q, int timeout_ms,
 					  char *approver, size_t approver_size);
 
@@ -84,8 +85,9 @@ void proxy_approvals_shutdown(struct proxy_approvals *a);
 /* A proxy_ask_fn; arg is the struct proxy_approvals *. Also DENY at once (no
  * human asked) when PROXY_APPROVALS_PENDING_MAX asks wait already, when an
  * ask with the same id is pending, for id 0, and while closing; TIMEOUT at
- * once for timeout_ms <= 0. approver is "" unless the answer is ONCE or
- * SESSION ("control socket uid=U pid=P", cut to fit). */
+ * once for timeout_ms <= 0. approver names who answered ("control socket
+ * uid=U pid=P", cut to fit) - approved or denied - and is "" when no human
+ * did (a timeout, closing, a full table). */
 enum proxy_answer proxy_approvals_ask(void *arg, const struct proxy_ask *q, int timeout_ms,
 				      char *approver, size_t approver_size);
 

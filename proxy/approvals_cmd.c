@@ -261,7 +261,7 @@ static void answer(struct proxy_approvals *a, struct proxy__client *c, const str
 	json_object_set_new(reply, "answer", json_string(answer_name(ans)));
 	send_json(c, reply);
 	snprintf(who, sizeof(who), "control socket uid=%u pid=%d", (unsigned)c->uid, (int)c->pid);
-	proxy__approvals_resolve(a, w, ans, ans == PROXY_ANSWER_DENY ? NULL : who);
+	proxy__approvals_resolve(a, w, ans, who); /* who denied is named too */
 }
 
 static void run(struct proxy_approvals *a, struct proxy__client *c, const struct cmd *cmd)

@@ -180,7 +180,8 @@ static bool ask_human(struct proxy_conn *c, struct req_info *ri, const char *hos
 		return false;
 	default:
 		snprintf(ri->reason + strlen(ri->reason), sizeof(ri->reason) - strlen(ri->reason),
-			 "; denied by %s", ri->approver[0] ? ri->approver : "a human");
+			 ri->approver[0] ? "; denied by %s" : "; denied%s (no one approved it)",
+			 ri->approver);
 		ri->approver[0] = '\0';
 		return false;
 	}

@@ -170,7 +170,7 @@ for l in open(sys.argv[1]):
     if r.get("rule") == "push-after-install" and r.get("status") == 403:
         print(r.get("reason"))
 EOF
-grep -q "git push after a new npm package was installed; denied by" "$T/deny-reason" &&
+grep -q "git push after a new npm package was installed; denied by control socket uid=" "$T/deny-reason" &&
 	ok "its record names the rule's reason and who denied it: $(head -1 "$T/deny-reason")" ||
 	fail "denied push record reason: $(cat "$T/deny-reason")"
 [ "$(records_matching decision=ask rule=push-after-install status=200)" -ge 1 ] &&

@@ -144,7 +144,8 @@ static void test_answers(void)
 	wait_pending(&c, 3);
 	expect_answer(&c, "deny 3", "deny");
 	ans = ask_end(&k);
-	check(ans == PROXY_ANSWER_DENY && k.approver[0] == '\0', "deny (words): DENY", "%d \"%s\"",
+	check(ans == PROXY_ANSWER_DENY && strcmp(k.approver, want) == 0,
+	      "deny (words): DENY, who denied named", "%d \"%s\"",
 	      k.answer, k.approver);
 
 	ask_start(&k, a, 4, 10000);
