@@ -23,7 +23,6 @@
 
 #define FAKE_BASE   0xc6120001u      /* 198.18.0.1: .0 is not handed out */
 #define FAKE_SIZE   ((1u << 17) - 2) /* the rest of the /15 */
-#define DNS_MSG_MAX 1232             /* what we accept and send (EDNS-safe) */
 #define TCP_TIMEOUT 2000             /* ms for a TCP query, start to end */
 
 bool proxy__dns_fake(const struct policy_addr *a, uint32_t *index)
@@ -98,22 +97,21 @@ static void put16(unsigned char *b, unsigned v)
 	b[1] = (unsigned char)v;
 }
 
-/* Answers query q (n bytes) into out; returns the answer's length, or 0 to
- * drop a malformed query. */
-static size_t answer(struct proxy *p, const unsigned char *q, size_t n, unsigned char *out)
+size_t proxy__dns_reply(const unsigned char *q, size_t n, unsigned char *out,
+			proxy__dns_lookup_fn lookup, void *arg)
 {
 	char name[NS_MAXDNAME], canon[POLICY_HOST_MAX + 1];
 	ombx_err err;
 	ns_msg msg;
 	ns_rr rr;
-	int skip, rcode = ns_r_noerror;
+	int skip, rcode = ns_r_noerror, r;
 	size_t qend, len;
 	uint32_t ip = 0;
 	bool a = false;
 
-	if (n < NS_HFIXEDSZ || ns_initparse(q, (int)n, &msg) < 0 || ns_msg_getflag(msg, ns_f_qr) ||
-	    ns_msg_getflag(msg, ns_f_opcode) != ns_o_query || ns_msg_count(msg, ns_s_qd) != 1 ||
-	    ns_parserr(&msg, ns_s_qd, 0, &rr) < 0)
+	if (n < NS_HFIXEDSZ || n > PROXY_DNS_MSG_MAX || ns_initparse(q, (int)n, &msg) < 0 ||
+	    ns_msg_getflag(msg, ns_f_qr) || ns_msg_getflag(msg, ns_f_opcode) != ns_o_query ||
+	    ns_msg_count(msg, ns_s_qd) != 1 || ns_parserr(&msg, ns_s_qd, 0, &rr) < 0)
 		return 0;
 	skip = dn_skipname(q + NS_HFIXEDSZ, q + n);
 	if (skip < 0 || NS_HFIXEDSZ + (size_t)skip + 4 > n)
@@ -123,16 +121,10 @@ static size_t answer(struct proxy *p, const unsigned char *q, size_t n, unsigned
 	if (ns_rr_class(rr) != ns_c_in || policy_host_canon(name, canon, sizeof(canon), &err) < 0) {
 		rcode = ns_r_nxdomain;
 	} else {
-		bool could;
-		pthread_mutex_lock(&p->policy_lock);
-		could = policy_host_could_be_allowed(p->session, canon);
-		pthread_mutex_unlock(&p->policy_lock);
-		if (!could)
-			rcode = ns_r_nxdomain;
-		else if (ns_rr_type(rr) == ns_t_a)
-			a = fake_of(p, canon, &ip) == 0;
-		if (could && ns_rr_type(rr) == ns_t_a && !a)
-			rcode = ns_r_servfail;
+		r = lookup(arg, canon, ns_rr_type(rr) == ns_t_a, &ip);
+		if (r < 0)
+			rcode = r == -ENOENT ? ns_r_nxdomain : ns_r_servfail;
+		a = r == 1;
 	}
 	/* header: the query's id and RD, QR and AA set, one question */
 	memcpy(out, q, qend);
@@ -144,20 +136,41 @@ static size_t answer(struct proxy *p, const unsigned char *q, size_t n, unsigned
 	put16(out + 10, 0);
 	len = qend;
 	if (a) {
-		unsigned char *r = out + len;
-		put16(r, 0xc000 | NS_HFIXEDSZ); /* the question's name */
-		put16(r + 2, ns_t_a);
-		put16(r + 4, ns_c_in);
-		memset(r + 6, 0, 2);
-		put16(r + 8, 60); /* TTL */
-		put16(r + 10, 4);
-		r[12] = (unsigned char)(ip >> 24);
-		r[13] = (unsigned char)(ip >> 16);
-		r[14] = (unsigned char)(ip >> 8);
-		r[15] = (unsigned char)ip;
+		unsigned char *rec = out + len;
+		put16(rec, 0xc000 | NS_HFIXEDSZ); /* the question's name */
+		put16(rec + 2, ns_t_a);
+		put16(rec + 4, ns_c_in);
+		memset(rec + 6, 0, 2);
+		put16(rec + 8, 60); /* TTL */
+		put16(rec + 10, 4);
+		rec[12] = (unsigned char)(ip >> 24);
+		rec[13] = (unsigned char)(ip >> 16);
+		rec[14] = (unsigned char)(ip >> 8);
+		rec[15] = (unsigned char)ip;
 		len += 16;
 	}
 	return len;
+}
+
+/* The stub's policy: a name some rule could allow; an A gets a fake address. */
+static int stub_lookup(void *arg, const char *canon, bool want_a, uint32_t *ip)
+{
+	struct proxy *p = arg;
+	bool could;
+
+	pthread_mutex_lock(&p->policy_lock);
+	could = policy_host_could_be_allowed(p->session, canon);
+	pthread_mutex_unlock(&p->policy_lock);
+	if (!could)
+		return -ENOENT;
+	if (!want_a)
+		return 0;
+	return fake_of(p, canon, ip) == 0 ? 1 : -ENOSPC;
+}
+
+static size_t answer(struct proxy *p, const unsigned char *q, size_t n, unsigned char *out)
+{
+	return proxy__dns_reply(q, n, out, stub_lookup, p);
 }
 
 /* One UDP query. The answer leaves from the address the query was sent to
@@ -165,7 +178,7 @@ static size_t answer(struct proxy *p, const unsigned char *q, size_t n, unsigned
  * address local, a query to 8.8.8.8 is answered as 8.8.8.8. */
 static void serve_udp(struct proxy *p, int fd)
 {
-	unsigned char q[DNS_MSG_MAX], out[DNS_MSG_MAX + 16];
+	unsigned char q[PROXY_DNS_MSG_MAX], out[PROXY_DNS_MSG_MAX + 16];
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
@@ -241,7 +254,7 @@ static int read_full(int fd, unsigned char *b, size_t n, int64_t deadline)
 
 static void serve_tcp(struct proxy *p, int lfd)
 {
-	unsigned char q[DNS_MSG_MAX], out[DNS_MSG_MAX + 18];
+	unsigned char q[PROXY_DNS_MSG_MAX], out[PROXY_DNS_MSG_MAX + 18];
 	int64_t deadline = proxy__now_ms() + TCP_TIMEOUT;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	size_t qlen, len;

@@ -234,6 +234,15 @@ int proxy__park(struct proxy_conn *c);
 /* dns.c */
 int proxy__dns_start(struct proxy *p, ombx_err *err);
 void proxy__dns_stop(struct proxy *p);
+#define PROXY_DNS_MSG_MAX 1232 /* bytes of a query we accept (EDNS-safe) */
+/* Decides one name for the stub: -ENOENT (NXDOMAIN), another -errno
+ * (SERVFAIL), 0 (the name exists, no address for this type) or 1 (*ip, an
+ * A record). */
+typedef int (*proxy__dns_lookup_fn)(void *arg, const char *canon, bool want_a, uint32_t *ip);
+/* The reply to query q (n bytes) into out (n + 16 bytes of room), or 0 to
+ * drop a malformed query. Pure: the fuzz target drives it. */
+size_t proxy__dns_reply(const unsigned char *q, size_t n, unsigned char *out,
+			proxy__dns_lookup_fn lookup, void *arg);
 /* Whether a is one of the stub's fake addresses (its index in *index). */
 bool proxy__dns_fake(const struct policy_addr *a, uint32_t *index);
 /* The name the stub gave fake address a: 0, -ENOENT (never given), -EINVAL. */
