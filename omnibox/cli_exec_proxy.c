@@ -181,7 +181,9 @@ static void spawn_proxy(struct ombx_exec_proxy *x, int sock, const char *session
 	path[n] = '\0';
 	slash = strrchr(path, '/');
 	strcpy(slash ? slash + 1 : path, "omnibox-proxy");
-	if (dup2(sock, 3) < 0)
+	/* fd 3 for the proxy, without close-on-exec (dup2 onto itself would
+	 * keep the flag) */
+	if ((sock == 3 ? fcntl(3, F_SETFD, 0) : dup2(sock, 3)) < 0)
 		_exit(125);
 	argv[a++] = path;
 	argv[a++] = "--jail-socket";
