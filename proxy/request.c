@@ -124,9 +124,22 @@ static void remember(struct proxy *p, const char *key)
 	pthread_mutex_unlock(&p->approved_lock);
 }
 
-static void sha256_hex(const char *s, size_t n, char hex[PROXY_AUDIT_HASH_HEX])
+/* What a session approval is bound to: method, authority, the whole path
+ * (query included) and the body's digest, hashed so that the key is exact
+ * whatever their length (a cut string could match another request). */
+static void approval_key(const char *method, const char *authority, const char *path,
+			 const char *digest, char key[PROXY_AUDIT_HASH_HEX])
 {
-	proxy_audit_hash(s, n, hex);
+	struct obuf o = {0};
+	const char *parts[] = {method, authority, path, digest ? digest : "-"};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		proxy__obuf_add(&o, parts[i], strlen(parts[i]) + 1); /* NUL-separated */
+	if (o.oom) /* no key: nothing matches, nothing is remembered */
+		memset(key, 0, PROXY_AUDIT_HASH_HEX);
+	else
+		proxy_audit_hash(o.b, o.len, key);
+	proxy__obuf_free(&o);
 }
 
 /* Holds the request for a human; true when approved. */
@@ -134,15 +147,14 @@ static bool ask_human(struct proxy_conn *c, struct req_info *ri, const char *hos
 		      const char *path, const char *digest)
 {
 	struct proxy *p = c->p;
-	char authority[POLICY_HOST_MAX + 16], key[PROXY_AUDIT_FIELD_MAX + 400], redacted[1100];
+	char authority[POLICY_HOST_MAX + 16], key[PROXY_AUDIT_HASH_HEX], redacted[1100];
 	struct proxy_ask q;
 	enum proxy_answer a;
 	uint64_t id;
 
 	snprintf(authority, sizeof(authority), "%s:%u", host, port);
-	snprintf(key, sizeof(key), "%s %s %s %s", ri->method, authority, path,
-		 digest ? digest : "-");
-	if (approved_before(p, key)) {
+	approval_key(ri->method, authority, path, digest, key);
+	if (key[0] && approved_before(p, key)) {
 		snprintf(ri->approver, sizeof(ri->approver), "session approval");
 		snprintf(ri->reason + strlen(ri->reason), sizeof(ri->reason) - strlen(ri->reason),
 			 " (approved earlier for this session)");
@@ -169,7 +181,8 @@ static bool ask_human(struct proxy_conn *c, struct req_info *ri, const char *hos
 	a = p->o.ask(p->o.ask_arg, &q, p->o.ask_timeout_ms, ri->approver, sizeof(ri->approver));
 	switch (a) {
 	case PROXY_ANSWER_SESSION:
-		remember(p, key);
+		if (key[0])
+			remember(p, key);
 		/* fall through */
 	case PROXY_ANSWER_ONCE:
 		return true;
@@ -293,7 +306,7 @@ int proxy__handle_request(struct proxy_conn *c, struct http_request *req, const 
 			}
 			if (r < 0)
 				goto out;
-			sha256_hex(held.b ? held.b : "", held.len, digest);
+			proxy_audit_hash(held.b ? held.b : "", held.len, digest);
 		}
 		yes = ask_human(c, &ri, host, port, path, kind != HTTP_BODY_NONE ? digest : NULL);
 		pthread_mutex_lock(&p->policy_lock);

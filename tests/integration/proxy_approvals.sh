@@ -118,6 +118,21 @@ wait $cpid
 	ok "an unanswered ask times out to 403" || fail "timeout: $(cat "$T/p5.code" "$T/p5.out")"
 expect_record "timed-out ask recorded" decision=ask status=403
 
+# ---- a session approval binds the whole path: two long paths that differ
+# only at their end are two requests ----
+LONG=$("$PY" -c 'print("a" * 5000)')
+$CURL "$U/echo/push/$LONG/one" -d same -o /dev/null -w '%{http_code}' >"$T/l1.code" 2>&1 &
+cpid=$!
+answer "approve ID session" >"$T/l1.out" 2>&1
+wait $cpid
+$CURL "$U/echo/push/$LONG/two" -d same -o /dev/null -w '%{http_code}' >"$T/l2.code" 2>&1 &
+cpid=$!
+answer none >"$T/l2.out" 2>&1 && asked=yes || asked=no
+wait $cpid
+[ "$(cat "$T/l1.code")" = 200 ] && [ "$asked" = yes ] && [ "$(cat "$T/l2.code")" = 403 ] &&
+	ok "a session approval of one long path does not approve another that shares its first 5,000 bytes" ||
+	fail "long paths: first $(cat "$T/l1.code"), second asked=$asked $(cat "$T/l2.code")"
+
 # ---- the control socket refuses nonsense without harm ----
 "$PY" - "$SOCK" >"$T/junk.out" 2>&1 <<'EOF'
 import socket, sys
