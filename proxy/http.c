@@ -435,10 +435,9 @@ int http_field_find(const struct http_head *h, const char *name, size_t from)
 	return -1;
 }
 
-bool http_field_has_token(const struct http_field *f, const char *token)
+static bool has_token(const struct http_field *f, const char *token, size_t tn)
 {
 	const char *p = f->value, *end = f->value + f->value_len;
-	size_t tn = strlen(token);
 
 	if (tn == 0)
 		return false;
@@ -453,5 +452,19 @@ bool http_field_has_token(const struct http_field *f, const char *token)
 			return true;
 		p = comma ? comma + 1 : end;
 	}
+	return false;
+}
+
+bool http_field_has_token(const struct http_field *f, const char *token)
+{
+	return has_token(f, token, strlen(token));
+}
+
+bool http_field_in_connection(const struct http_head *h, const struct http_field *f)
+{
+	for (int i = http_field_find(h, "connection", 0); i >= 0;
+	     i = http_field_find(h, "connection", (size_t)i + 1))
+		if (has_token(&h->fields[i], f->name, f->name_len))
+			return true;
 	return false;
 }

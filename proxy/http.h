@@ -39,13 +39,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_HEAD_MAX     (64 * 1024) /* bytes of a request or response head */
-#define HTTP_HEADERS_MAX  128         /* fields in one head */
-#define HTTP_TRAILER_MAX  (8 * 1024)  /* bytes of a chunked body's trailer section */
+#define HTTP_HEAD_MAX    (64 * 1024) /* bytes of a request or response head */
+#define HTTP_HEADERS_MAX 128         /* fields in one head */
+#define HTTP_TRAILER_MAX (8 * 1024)  /* bytes of a chunked body's trailer section */
 
 /* Return values of the parsers besides a positive head length. */
-#define HTTP_INCOMPLETE 0   /* need more bytes (and fewer than HTTP_HEAD_MAX so far) */
-#define HTTP_BAD        -1  /* refused; *why says why */
+#define HTTP_INCOMPLETE 0  /* need more bytes (and fewer than HTTP_HEAD_MAX so far) */
+#define HTTP_BAD        -1 /* refused; *why says why */
 
 struct http_field {
 	const char *name;
@@ -75,7 +75,7 @@ struct http_request {
 	size_t method_len;
 	const char *target; /* request-target as sent */
 	size_t target_len;
-	int host_field;      /* index of the Host field in h.fields, -1: none */
+	int host_field;       /* index of the Host field in h.fields, -1: none */
 	bool expect_continue; /* "Expect: 100-continue" */
 };
 
@@ -104,6 +104,9 @@ int http_field_find(const struct http_head *h, const char *name, size_t from);
 /* Whether the field's value, as a comma-separated list, contains token
  * (case-insensitive), e.g. Connection: keep-alive, Upgrade. */
 bool http_field_has_token(const struct http_field *f, const char *token);
+
+/* Whether a Connection field of h names f (hop-by-hop by the sender's say). */
+bool http_field_in_connection(const struct http_head *h, const struct http_field *f);
 
 /* ---- chunked bodies ---- */
 

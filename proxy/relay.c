@@ -255,22 +255,13 @@ static bool drop_down(const struct http_head *h, const struct http_field *f, boo
 	static const char *const names[] = {"connection", "keep-alive",        "proxy-connection",
 					    "te",         "trailer",           "transfer-encoding",
 					    "upgrade",    "proxy-authenticate"};
-	char tok[64];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (f->name_len == strlen(names[i]) && !strncasecmp(f->name, names[i], f->name_len))
 			return true;
 	if (f->name_len == 14 && !strncasecmp(f->name, "content-length", 14))
 		return !keep_cl;
-	if (f->name_len >= sizeof(tok))
-		return false;
-	memcpy(tok, f->name, f->name_len);
-	tok[f->name_len] = '\0';
-	for (int i = http_field_find(h, "connection", 0); i >= 0;
-	     i = http_field_find(h, "connection", (size_t)i + 1))
-		if (http_field_has_token(&h->fields[i], tok))
-			return true;
-	return false;
+	return http_field_in_connection(h, f);
 }
 
 /* Sends the response head, with body[0..body_len) in the same write (a
