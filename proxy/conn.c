@@ -421,21 +421,12 @@ int proxy__conn_loop(struct proxy_conn *c)
  * sent CONNECT. Returns like proxy__conn_loop. */
 static int serve_transparent(struct proxy_conn *c)
 {
-	struct policy_addr a = {0};
+	const struct sockaddr *local = (const struct sockaddr *)&c->local;
+	unsigned port = proxy__sockaddr_port(local);
+	struct policy_addr a;
 	char why[400];
-	unsigned port;
 
-	if (c->local.ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)&c->local;
-		a.a[10] = a.a[11] = 0xff;
-		memcpy(a.a + 12, &s4->sin_addr, 4);
-		a.v4 = true;
-		port = ntohs(s4->sin_port);
-	} else {
-		const struct sockaddr_in6 *s6 = (const void *)&c->local;
-		memcpy(a.a, &s6->sin6_addr, 16);
-		port = ntohs(s6->sin6_port);
-	}
+	proxy__sockaddr_addr(local, &a);
 	c->tunnel = true;
 	c->connect_port = port;
 	if (proxy__dns_name_of(c->p, &a, c->connect_host, sizeof(c->connect_host)) < 0) {

@@ -163,6 +163,11 @@ void proxy__upstream_close(struct upstream *u);
 /* Vets one address for c (special ranges, --allow-cidr, CIDR rules, the
  * proxy itself); 0 or -EACCES with why. */
 int proxy__vet_addr(struct proxy_conn *c, const struct sockaddr *sa, char *why, size_t size);
+/* An AF_INET/AF_INET6 address as a policy address (IPv4 as v4-mapped with
+ * v4 set), its port, and as "ip:port" / "[ip]:port" ("local" otherwise). */
+void proxy__sockaddr_addr(const struct sockaddr *sa, struct policy_addr *a);
+unsigned proxy__sockaddr_port(const struct sockaddr *sa);
+void proxy__sockaddr_text(const struct sockaddr *sa, char *buf, size_t size);
 
 /* conn.c */
 void *proxy__conn_main(void *arg);   /* a new connection's thread */

@@ -15,30 +15,6 @@
 #include "common/quote.h"
 #include "proxy/internal.h"
 
-static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	struct policy_addr a = {0};
-	char t[INET6_ADDRSTRLEN];
-	unsigned port;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-		a.a[10] = a.a[11] = 0xff;
-		memcpy(a.a + 12, &s4->sin_addr, 4);
-		a.v4 = true;
-		port = ntohs(s4->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-		memcpy(a.a, &s6->sin6_addr, 16);
-		port = ntohs(s6->sin6_port);
-	} else {
-		snprintf(buf, size, "local");
-		return;
-	}
-	policy_addr_text(&a, t, sizeof(t));
-	snprintf(buf, size, a.v4 ? "%s:%u" : "[%s]:%u", t, port);
-}
-
 static bool placeholder_ok(const char *v)
 {
 	size_t pl = sizeof(PROXY_PLACEHOLDER_PREFIX) - 1;
@@ -199,7 +175,7 @@ static void start_conn(struct proxy *p, int fd, bool transparent)
 	struct proxy_conn *c;
 
 	getpeername(fd, (struct sockaddr *)&peer, &plen);
-	addr_text(&peer, client, sizeof(client));
+	proxy__sockaddr_text((struct sockaddr *)&peer, client, sizeof(client));
 	pthread_mutex_lock(&p->lock);
 	if (p->n_conns >= p->o.max_conns) {
 		pthread_mutex_unlock(&p->lock);
@@ -395,5 +371,5 @@ size_t proxy_listen_count(const struct proxy *p)
 
 void proxy_listen_addr(const struct proxy *p, size_t i, char *buf, size_t size)
 {
-	addr_text(&p->listen_addr[i], buf, size);
+	proxy__sockaddr_text((const struct sockaddr *)&p->listen_addr[i], buf, size);
 }

@@ -19,7 +19,7 @@
 
 #define ADDRS_MAX 16
 
-static void to_policy_addr(const struct sockaddr *sa, struct policy_addr *a)
+void proxy__sockaddr_addr(const struct sockaddr *sa, struct policy_addr *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (sa->sa_family == AF_INET) {
@@ -33,11 +33,25 @@ static void to_policy_addr(const struct sockaddr *sa, struct policy_addr *a)
 	}
 }
 
-static unsigned port_of(const struct sockaddr *sa)
+unsigned proxy__sockaddr_port(const struct sockaddr *sa)
 {
 	return ntohs(sa->sa_family == AF_INET
 			     ? ((const struct sockaddr_in *)(const void *)sa)->sin_port
 			     : ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+}
+
+void proxy__sockaddr_text(const struct sockaddr *sa, char *buf, size_t size)
+{
+	struct policy_addr a;
+	char t[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
+		snprintf(buf, size, "local");
+		return;
+	}
+	proxy__sockaddr_addr(sa, &a);
+	policy_addr_text(&a, t, sizeof(t));
+	snprintf(buf, size, a.v4 ? "%s:%u" : "[%s]:%u", t, proxy__sockaddr_port(sa));
 }
 
 static bool is_loopback(const struct policy_addr *a)
@@ -64,7 +78,7 @@ static bool is_self(struct proxy_conn *c, const struct sockaddr *sa)
 
 	if (c->p->o.listeners_elsewhere)
 		return false;
-	to_policy_addr(sa, &a);
+	proxy__sockaddr_addr(sa, &a);
 	for (size_t i = 0; i <= c->p->o.n_listen; i++) {
 		const struct sockaddr *ls = i < c->p->o.n_listen
 						    ? (const struct sockaddr *)&c->p->listen_addr[i]
@@ -72,9 +86,9 @@ static bool is_self(struct proxy_conn *c, const struct sockaddr *sa)
 
 		if (ls->sa_family != AF_INET && ls->sa_family != AF_INET6)
 			continue;
-		if (port_of(ls) != port_of(sa))
+		if (proxy__sockaddr_port(ls) != proxy__sockaddr_port(sa))
 			continue;
-		to_policy_addr(ls, &l);
+		proxy__sockaddr_addr(ls, &l);
 		if (memcmp(l.a, a.a, 16) == 0 ||
 		    ((is_unspecified(&l) || is_loopback(&l)) && is_loopback(&a)))
 			return true;
@@ -90,10 +104,10 @@ int proxy__vet_addr(struct proxy_conn *c, const struct sockaddr *sa, char *why, 
 	char text[INET6_ADDRSTRLEN];
 	bool ok, engine;
 
-	to_policy_addr(sa, &a);
+	proxy__sockaddr_addr(sa, &a);
 	policy_addr_text(&a, text, sizeof(text));
 	if (is_self(c, sa)) {
-		snprintf(why, size, "%s:%u is this proxy itself", text, port_of(sa));
+		snprintf(why, size, "%s:%u is this proxy itself", text, proxy__sockaddr_port(sa));
 		return -EACCES;
 	}
 	pthread_mutex_lock(&p->policy_lock);
@@ -147,16 +161,6 @@ static size_t resolve(struct proxy_conn *c, const char *host, unsigned port,
 	if (n == 0)
 		snprintf(why, size, "%s has no IPv4 or IPv6 address", host);
 	return n;
-}
-
-static void addr_port_text(const struct sockaddr *sa, char *buf, size_t size)
-{
-	struct policy_addr a;
-	char t[INET6_ADDRSTRLEN];
-
-	to_policy_addr(sa, &a);
-	policy_addr_text(&a, t, sizeof(t));
-	snprintf(buf, size, a.v4 ? "%s:%u" : "[%s]:%u", t, port_of(sa));
 }
 
 /* Connects to sa before the deadline and confirms the peer is sa. */
@@ -243,7 +247,8 @@ int proxy__upstream_open(struct proxy_conn *c, const char *host, unsigned port, 
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		addr_port_text((struct sockaddr *)&addrs[i], u->resolved, sizeof(u->resolved));
+		proxy__sockaddr_text((struct sockaddr *)&addrs[i], u->resolved,
+				     sizeof(u->resolved));
 		fd = dial((struct sockaddr *)&addrs[i], c->p->o.io_timeout_ms);
 		if (fd >= 0)
 			break;
