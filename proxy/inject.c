@@ -63,10 +63,12 @@ static const struct proxy_ph *ph_of(const struct proxy *p, const char *name)
 	return NULL;
 }
 
-/* Whether s[0..n) holds placeholder ph, also inside Basic credentials. */
+/* Whether s[0..n) holds placeholder ph, also inside Basic credentials (of
+ * any length a head can carry). */
 static bool carries(const struct proxy_ph *ph, const char *s, size_t n, bool basic)
 {
-	unsigned char dec[768];
+	unsigned char *dec;
+	bool found;
 	int dn;
 
 	if (memmem(s, n, ph->value, ph->len))
@@ -76,10 +78,16 @@ static bool carries(const struct proxy_ph *ph, const char *s, size_t n, bool bas
 	s += 6, n -= 6;
 	while (n && *s == ' ')
 		s++, n--;
-	if (n == 0 || n > 1000 || n % 4)
+	if (n == 0 || n % 4 || n > HTTP_HEAD_MAX)
 		return false;
+	dec = malloc(n / 4 * 3 + 1);
+	if (!dec)
+		return true; /* cannot look: treat it as carrying (refused, fail closed) */
 	dn = EVP_DecodeBlock(dec, (const unsigned char *)s, (int)n);
-	return dn > 0 && memmem(dec, (size_t)dn, ph->value, ph->len);
+	found = dn > 0 && memmem(dec, (size_t)dn, ph->value, ph->len);
+	explicit_bzero(dec, n / 4 * 3 + 1); /* someone's credentials */
+	free(dec);
+	return found;
 }
 
 size_t proxy__find_placeholders(struct proxy *p, const struct http_request *req, const char **names,
@@ -129,8 +137,8 @@ static bool hop_by_hop(const struct http_head *h, const struct http_field *f)
 	};
 	char tok[64];
 
-	if (f->name_len >= sizeof(tok))
-		return false;
+	if (f->name_len >= sizeof(tok)) /* longer than any name above */
+		return http_field_in_connection(h, f);
 	/* Content_Length, Transfer_Encoding, Host_: some servers read '_' as
 	 * '-'; such a field could smuggle framing past us, so it is dropped */
 	for (size_t i = 0; i < f->name_len; i++)
@@ -141,12 +149,7 @@ static bool hop_by_hop(const struct http_head *h, const struct http_field *f)
 			return true;
 	if (memchr(f->name, '_', f->name_len) && strcasecmp(tok, "host") == 0)
 		return true;
-	memcpy(tok, f->name, f->name_len);
-	for (int i = http_field_find(h, "connection", 0); i >= 0;
-	     i = http_field_find(h, "connection", (size_t)i + 1))
-		if (http_field_has_token(&h->fields[i], tok))
-			return true;
-	return false;
+	return http_field_in_connection(h, f);
 }
 
 /* Appends s[0..n) with every placeholder of an injected secret swapped. */
