@@ -76,6 +76,8 @@ static SSL_CTX *server_ctx(ombx_err *err)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 					 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* one read(2) per burst of records, not two per record (header, body) */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	SSL_CTX_set_cert_cb(ctx, cert_cb, NULL);
 	return ctx;
@@ -93,6 +95,7 @@ static SSL_CTX *upstream_ctx(const struct proxy_opts *o, ombx_err *err)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_alpn_protos(ctx, alpn_h1, sizeof(alpn_h1) - 1);
 	/* The system's roots by hashed directory: looked up (and kept) as a
 	 * chain needs them, instead of parsing the whole bundle at start (25 ms,
@@ -153,7 +156,7 @@ static int handshake(SSL *ssl, int fd, bool server, int64_t deadline)
 		left = deadline - proxy__now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
-		r = poll(&pfd, 1, (int)left);
+		r = proxy__poll(&pfd, 1, (int)left);
 		if (r == 0)
 			return -ETIMEDOUT;
 		if (r < 0 && errno != EINTR)
