@@ -9,11 +9,14 @@
  * inject.c   placeholders found, secrets swapped in, responses redacted
  * record.c   audit records for requests and refused connections
  * park.c     idle connections held by one epoll thread, without a thread each
+ * sched.c    active connections as coroutines on a few event-loop threads
+ * ctx.c      switching between coroutine stacks (ctx.h)
  * dns.c      the jail's DNS stub and its fake addresses */
 #ifndef OMBX_PROXY_INTERNAL_H
 #define OMBX_PROXY_INTERNAL_H
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,7 +27,7 @@
 
 #define PROXY_BUF_STEP           4096
 #define PROXY_IO_CHUNK           (32 * 1024) /* bytes moved per read while relaying */
-#define PROXY_THREAD_STACK       (256 * 1024)
+#define PROXY_THREAD_STACK       (256 * 1024) /* a connection's coroutine, a helper thread */
 #define PROXY_PARK_AFTER_MS      100  /* a quiet client's thread waits this long, then parks it */
 #define PROXY_UPSTREAM_PARKED_MS 2000 /* a parked connection's upstream is closed after this */
 
@@ -36,6 +39,7 @@ struct proxy_ph {
 };
 
 struct proxy_conn;
+struct proxy_sched;
 
 struct proxy {
 	struct proxy_opts o;
@@ -68,6 +72,8 @@ struct proxy {
 	pthread_t dns_thread;
 	bool dns_started;
 	int dns_stop[2];
+
+	struct proxy_sched *sched; /* the workers running connections */
 
 	int park_fd; /* epoll of parked connections */
 	pthread_t park_thread;
@@ -176,8 +182,6 @@ void *proxy__conn_resume(void *arg); /* a parked connection's new thread */
 int proxy__conn_loop(struct proxy_conn *c);
 void proxy__conn_end(struct proxy_conn *c);         /* closes and frees */
 void proxy__conn_free_locked(struct proxy_conn *c); /* the same, p->lock held */
-/* Starts a detached connection thread; 0 or -errno. */
-int proxy__spawn(struct proxy_conn *c, void *(*fn)(void *));
 int proxy__send_error(struct proxy_conn *c, int status, const char *body, bool close);
 /* Reads a request head into c->buf; returns the parse result (> 0 head
  * length), 0 on a clean end of stream, or -errno / HTTP_BAD (why set). */
@@ -235,6 +239,19 @@ void proxy__park_stop(struct proxy *p); /* closes every parked connection */
 /* Hands an idle connection (nothing buffered) to the parking thread; 0, or
  * -errno when it stays with the caller. */
 int proxy__park(struct proxy_conn *c);
+
+/* sched.c */
+int proxy__sched_init(struct proxy *p, unsigned workers, ombx_err *err);
+void proxy__sched_stop(struct proxy *p); /* after every connection has ended */
+/* Runs fn(arg) as a coroutine on one of the workers; 0 or -errno. */
+int proxy__sched_spawn(struct proxy *p, void *(*fn)(void *), void *arg);
+/* poll(2) for code that may run in a coroutine: there it yields to the
+ * worker until an event or the timeout; elsewhere it is poll itself. */
+int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms);
+/* Runs fn(arg), which may block for long, without blocking a worker: on a
+ * thread of its own while the calling coroutine waits. 0 once fn has run,
+ * -errno when it could not be started (fn has not run). */
+int proxy__sched_block(void (*fn)(void *), void *arg);
 
 /* dns.c */
 int proxy__dns_start(struct proxy *p, ombx_err *err);

@@ -1,6 +1,6 @@
 /* io.c - reads and writes over a non-blocking socket, with or without TLS,
  * each bounded by a deadline: a peer that stops sending or reading costs a
- * thread only until the deadline (slowloris). */
+ * connection's coroutine only until the deadline (slowloris). */
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
@@ -31,7 +31,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 				return 0;
 			ms = left > 60000 ? 60000 : (int)left;
 		}
-		r = poll(&pfd, 1, ms);
+		r = proxy__poll(&pfd, 1, ms);
 		if (r > 0)
 			return 1;
 		if (r < 0 && errno != EINTR)

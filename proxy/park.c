@@ -1,9 +1,9 @@
 /* park.c - idle keep-alive connections without a thread each.
  *
  * A connection whose client stays quiet for PROXY_PARK_AFTER_MS is handed to
- * one epoll thread: its own thread ends (its stack is the biggest part of an
+ * one epoll thread: its coroutine ends (its stack is the biggest part of an
  * idle connection's memory) and its read buffer is freed. When the client
- * sends again, a new thread picks the connection up where it was. The
+ * sends again, a new coroutine picks the connection up where it was. The
  * parking thread also closes a parked connection's upstream after
  * PROXY_UPSTREAM_PARKED_MS and the whole connection after the idle timeout.
  * Everything about a parked connection is touched only under p->lock. */
@@ -54,7 +54,7 @@ static void *park_main(void *arg)
 				continue;
 			epoll_ctl(p->park_fd, EPOLL_CTL_DEL, c->c.fd, NULL);
 			c->parked = false;
-			if (proxy__spawn(c, proxy__conn_resume) < 0)
+			if (proxy__sched_spawn(p, proxy__conn_resume, c) < 0)
 				proxy__conn_free_locked(c);
 		}
 		if (proxy__now_ms() - last_sweep >= PARK_TICK_MS) {

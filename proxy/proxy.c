@@ -139,6 +139,9 @@ int proxy_new(const struct proxy_opts *opts, struct proxy **out, ombx_err *err)
 	r = proxy__tls_init(p, err);
 	if (r < 0)
 		goto fail;
+	r = proxy__sched_init(p, p->o.workers, err);
+	if (r < 0)
+		goto fail;
 	r = proxy__park_init(p, err);
 	if (r < 0)
 		goto fail;
@@ -204,7 +207,7 @@ static void start_conn(struct proxy *p, int fd, bool transparent)
 		p->conns->prev = c;
 	p->conns = c;
 	p->n_conns++;
-	if (proxy__spawn(c, proxy__conn_main) != 0) {
+	if (proxy__sched_spawn(p, proxy__conn_main, c) != 0) {
 		p->conns = c->next;
 		if (c->next)
 			c->next->prev = NULL;
@@ -215,20 +218,6 @@ static void start_conn(struct proxy *p, int fd, bool transparent)
 	} else {
 		pthread_mutex_unlock(&p->lock);
 	}
-}
-
-int proxy__spawn(struct proxy_conn *c, void *(*fn)(void *))
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int r;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, PROXY_THREAD_STACK);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&t, &attr, fn, c);
-	pthread_attr_destroy(&attr);
-	return -r;
 }
 
 int proxy_run(struct proxy *p, ombx_err *err)
@@ -294,6 +283,7 @@ void proxy_free(struct proxy *p)
 		proxy__park_stop(p);
 	}
 	proxy__dns_stop(p);
+	proxy__sched_stop(p); /* proxy_run saw every connection end */
 	if (p->wake_fd >= 0)
 		close(p->wake_fd);
 	if (p->park_fd >= 0)

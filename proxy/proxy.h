@@ -89,6 +89,7 @@ struct proxy_opts {
 	proxy_ask_fn ask; /* NULL: every ask is denied ("no approver") */
 	void *ask_arg;
 	unsigned max_conns; /* 0: PROXY_CONN_DEFAULT */
+	unsigned workers;   /* event-loop threads; 0: one per CPU */
 	int ask_timeout_ms, header_timeout_ms, idle_timeout_ms, io_timeout_ms; /* 0: defaults */
 };
 

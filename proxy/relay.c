@@ -342,7 +342,7 @@ static void pipe_both(struct proxy_conn *c, struct ubuf *u, const struct proxy_r
 
 		if (!(c->c.ssl && SSL_has_pending(c->c.ssl)) &&
 		    !(c->up.io.ssl && SSL_has_pending(c->up.io.ssl))) {
-			r = poll(pfd, 2, c->p->o.idle_timeout_ms);
+			r = proxy__poll(pfd, 2, c->p->o.idle_timeout_ms);
 			if (r == 0 || (r < 0 && errno != EINTR))
 				goto out;
 		}

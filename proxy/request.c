@@ -142,6 +142,21 @@ static void approval_key(const char *method, const char *authority, const char *
 	proxy__obuf_free(&o);
 }
 
+struct ask_call {
+	struct proxy *p;
+	const struct proxy_ask *q;
+	char *approver;
+	size_t size;
+	enum proxy_answer a;
+};
+
+static void ask_run(void *arg)
+{
+	struct ask_call *k = arg;
+
+	k->a = k->p->o.ask(k->p->o.ask_arg, k->q, k->p->o.ask_timeout_ms, k->approver, k->size);
+}
+
 /* Holds the request for a human; true when approved. */
 static bool ask_human(struct proxy_conn *c, struct req_info *ri, const char *host, unsigned port,
 		      const char *path, const char *digest)
@@ -178,7 +193,14 @@ static bool ask_human(struct proxy_conn *c, struct req_info *ri, const char *hos
 			       .rule = ri->rule,
 			       .reason = ri->reason,
 			       .body_sha256 = digest};
-	a = p->o.ask(p->o.ask_arg, &q, p->o.ask_timeout_ms, ri->approver, sizeof(ri->approver));
+	/* the answer may take minutes: the ask waits on a thread of its own,
+	 * not on the worker that runs other connections; if none can be
+	 * started, no one was asked: denied */
+	struct ask_call k = {.p = p, .q = &q, .approver = ri->approver,
+			     .size = sizeof(ri->approver), .a = PROXY_ANSWER_DENY};
+	if (proxy__sched_block(ask_run, &k) < 0)
+		ri->approver[0] = '\0';
+	a = k.a;
 	switch (a) {
 	case PROXY_ANSWER_SESSION:
 		if (key[0])

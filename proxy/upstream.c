@@ -128,6 +128,21 @@ int proxy__vet_addr(struct proxy_conn *c, const struct sockaddr *sa, char *why, 
 	return -EACCES;
 }
 
+struct gai_call {
+	const char *name, *port;
+	const struct addrinfo *hints;
+	struct addrinfo *res;
+	int r, err;
+};
+
+static void gai_run(void *arg)
+{
+	struct gai_call *g = arg;
+
+	g->r = getaddrinfo(g->name, g->port, g->hints, &g->res);
+	g->err = errno;
+}
+
 static size_t resolve(struct proxy_conn *c, const char *host, unsigned port,
 		      struct sockaddr_storage *out, char *why, size_t size)
 {
@@ -148,10 +163,17 @@ static size_t resolve(struct proxy_conn *c, const char *host, unsigned port,
 		}
 	}
 	snprintf(ps, sizeof(ps), "%u", port);
-	r = getaddrinfo(name, ps, &hints, &res);
+	/* a resolver can take seconds: not on a worker (a literal cannot) */
+	struct gai_call g = {.name = name, .port = ps, .hints = &hints};
+	if (hints.ai_flags & AI_NUMERICHOST)
+		gai_run(&g);
+	else if ((r = proxy__sched_block(gai_run, &g)) < 0)
+		g.r = EAI_SYSTEM, g.err = -r;
+	r = g.r;
+	res = g.res;
 	if (r != 0) {
 		snprintf(why, size, "cannot resolve %s: %s", host,
-			 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+			 r == EAI_SYSTEM ? strerror(g.err) : gai_strerror(r));
 		return 0;
 	}
 	for (struct addrinfo *ai = res; ai && n < ADDRS_MAX; ai = ai->ai_next)
@@ -183,7 +205,7 @@ static int dial(const struct sockaddr *sa, int timeout_ms)
 	}
 	pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
 	do
-		r = poll(&pfd, 1, timeout_ms);
+		r = proxy__poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r == 0) {
 		err = ETIMEDOUT;
