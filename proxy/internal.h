@@ -85,6 +85,7 @@ struct pio {
 	int fd;
 	SSL *ssl;
 	uint64_t bytes_in, bytes_out;
+	bool readable; /* proxy__wait_readable said so; no read since */
 };
 
 /* read: > 0 bytes, 0 end of stream, or -errno (-ETIMEDOUT, -ECONNRESET,
@@ -248,6 +249,17 @@ int proxy__sched_spawn(struct proxy *p, void *(*fn)(void *), void *arg);
 /* poll(2) for code that may run in a coroutine: there it yields to the
  * worker until an event or the timeout; elsewhere it is poll itself. */
 int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms);
+/* Tells the worker that an operation on fd would block (EAGAIN, or TLS
+ * wanting to read or write) for events: its next wait for them sleeps
+ * until the descriptor becomes ready again. Call it before every wait that
+ * follows such an operation; other waits return at once while the
+ * descriptor may still be ready. */
+void proxy__sched_blocked(int fd, short events);
+/* Whether events were seen on fd since proxy__sched_blocked (true outside
+ * a coroutine: nothing known). */
+bool proxy__sched_ready(int fd, short events);
+/* close(2) for descriptors a coroutine may have waited on. */
+void proxy__close(int fd);
 /* Runs fn(arg), which may block for long, without blocking a worker: on a
  * thread of its own while the calling coroutine waits. 0 once fn has run,
  * -errno when it could not be started (fn has not run). */

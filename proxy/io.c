@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -70,6 +71,7 @@ ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms)
 {
 	int64_t deadline = deadline_of(timeout_ms);
 
+	p->readable = false;
 	for (;;) {
 		short ev = POLLIN;
 		int w;
@@ -96,6 +98,7 @@ ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms)
 			if (errno != EAGAIN && errno != EINTR)
 				return -errno;
 		}
+		proxy__sched_blocked(p->fd, ev);
 		w = wait_fd(p->fd, ev, deadline);
 		if (w == 0)
 			return -ETIMEDOUT;
@@ -136,6 +139,7 @@ int proxy__write(struct pio *p, const void *buf, size_t n, int timeout_ms)
 			if (errno != EAGAIN && errno != EINTR)
 				return -errno;
 		}
+		proxy__sched_blocked(p->fd, ev);
 		w = wait_fd(p->fd, ev, deadline);
 		if (w == 0)
 			return -ETIMEDOUT;
@@ -147,9 +151,24 @@ int proxy__write(struct pio *p, const void *buf, size_t n, int timeout_ms)
 
 int proxy__wait_readable(struct pio *p, int timeout_ms)
 {
-	if (p->ssl && SSL_has_pending(p->ssl))
+	int r;
+
+	if (p->readable || (p->ssl && SSL_has_pending(p->ssl)))
 		return 1;
-	return wait_fd(p->fd, POLLIN, deadline_of(timeout_ms));
+	/* The worker's readiness may be from bytes read since: look, and
+	 * sleep only on an empty socket (callers park an idle client on 0). */
+	if (proxy__sched_ready(p->fd, POLLIN)) {
+		char b;
+		ssize_t n;
+		while ((n = recv(p->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT)) < 0 && errno == EINTR)
+			;
+		if (n >= 0 || errno != EAGAIN) /* bytes, the end, or an error to read */
+			return p->readable = true, 1;
+		proxy__sched_blocked(p->fd, POLLIN);
+	}
+	r = wait_fd(p->fd, POLLIN, deadline_of(timeout_ms));
+	p->readable = r > 0;
+	return r;
 }
 
 void proxy__pio_close(struct pio *p)
@@ -161,6 +180,7 @@ void proxy__pio_close(struct pio *p)
 		p->ssl = NULL;
 	}
 	if (p->fd >= 0)
-		close(p->fd);
+		proxy__close(p->fd);
 	p->fd = -1;
+	p->readable = false;
 }

@@ -48,6 +48,7 @@
 #define SCHED_STACKS_KEPT 32 /* free stacks a worker keeps for new coroutines */
 #define SCHED_EVENTS      64
 #define SCHED_INBOX       UINT64_MAX /* epoll data of a worker's eventfd */
+#define SCHED_CORO_FDS    8 /* descriptors one coroutine waits on at once */
 
 struct worker;
 
@@ -61,14 +62,18 @@ struct coro {
 	struct coro *wprev, *wnext; /* the worker's waiting list */
 	bool started, done, queued, waiting;
 	int64_t deadline; /* of the current wait; -1 none */
+	int fds[SCHED_CORO_FDS]; /* enrolled in the worker's epoll set */
+	unsigned n_fds;
 	void *fake_stack; /* ASan's, while switched away */
 };
 
-/* What a worker knows about a descriptor it has armed. */
+/* A descriptor in a worker's epoll set, edge-triggered: ready holds the
+ * events seen since the coroutine last found the descriptor would block
+ * (proxy__sched_blocked), which is when it waits. */
 struct fdent {
-	struct coro *waiter; /* NULL: no one waits (a stale event is ignored) */
-	uint32_t revents;
-	bool added; /* in the epoll set (maybe disarmed) */
+	struct coro *owner;  /* the coroutine that enrolled it; NULL: not in the set */
+	struct coro *waiter; /* owner while it waits on it */
+	uint32_t ready, want;
 };
 
 struct worker {
@@ -101,6 +106,8 @@ struct proxy_sched {
 };
 
 static __thread struct worker *self;
+
+static void unenroll(struct worker *w, struct coro *co, int fd, bool del);
 
 static size_t stack_total(void)
 {
@@ -175,6 +182,8 @@ static void run(struct worker *w, struct coro *co)
 	w->cur = NULL;
 	if (!co->done)
 		return;
+	while (co->n_fds) /* still open (a parked client): out of our set */
+		unenroll(w, co, co->fds[0], true);
 	pthread_mutex_lock(&w->lock);
 	if (w->n_stacks < SCHED_STACKS_KEPT)
 		w->stacks[w->n_stacks++] = co->stack;
@@ -265,6 +274,8 @@ static void expire(struct worker *w, int64_t now)
 
 static struct fdent *fdent(struct worker *w, int fd)
 {
+	if (fd < 0)
+		return NULL;
 	if ((size_t)fd >= w->n_fds) {
 		size_t n = w->n_fds ? w->n_fds : 256;
 		struct fdent *f;
@@ -280,25 +291,45 @@ static struct fdent *fdent(struct worker *w, int fd)
 	return &w->fds[fd];
 }
 
-/* Arms fd for events, once (EPOLLONESHOT). The table may be stale: a closed
- * descriptor leaves the set by itself, and its number may come back. */
-static int arm(struct worker *w, struct fdent *e, int fd, short events)
+/* Puts fd in the worker's epoll set for co, edge-triggered, for as long as
+ * co runs or until proxy__close: no epoll_ctl per wait. */
+static int enroll(struct worker *w, struct coro *co, int fd, struct fdent **out)
 {
-	struct epoll_event ev = {.events = (uint32_t)events | EPOLLONESHOT, .data.u64 = (uint64_t)fd};
-	int op = e->added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	struct fdent *e = fdent(w, fd);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.u64 = (uint64_t)fd};
 
-	if (epoll_ctl(w->epfd, op, fd, &ev) < 0) {
-		if (op == EPOLL_CTL_MOD && errno == ENOENT)
-			op = EPOLL_CTL_ADD;
-		else if (op == EPOLL_CTL_ADD && errno == EEXIST)
-			op = EPOLL_CTL_MOD;
-		else
-			return -errno;
-		if (epoll_ctl(w->epfd, op, fd, &ev) < 0)
-			return -errno;
-	}
-	e->added = true;
+	if (!e)
+		return fd < 0 ? -EBADF : -ENOMEM;
+	*out = e;
+	if (e->owner == co)
+		return 0;
+	if (e->owner || co->n_fds == SCHED_CORO_FDS)
+		return -EBUSY; /* another connection's descriptor: a bug, refused */
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
+	    (errno != EEXIST || epoll_ctl(w->epfd, EPOLL_CTL_MOD, fd, &ev) < 0))
+		return -errno;
+	*e = (struct fdent){.owner = co}; /* readiness comes as the first edge */
+	co->fds[co->n_fds++] = fd;
 	return 0;
+}
+
+/* Forgets fd (closed, or leaving with its coroutine). */
+static void unenroll(struct worker *w, struct coro *co, int fd, bool del)
+{
+	for (unsigned i = 0; i < co->n_fds; i++) {
+		if (co->fds[i] != fd)
+			continue;
+		co->fds[i] = co->fds[--co->n_fds];
+		if (del)
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+		w->fds[fd] = (struct fdent){0};
+		return;
+	}
+}
+
+static uint32_t ready_for(const struct fdent *e, short events)
+{
+	return e->ready & ((uint32_t)events | EPOLLERR | EPOLLHUP);
 }
 
 int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms)
@@ -314,12 +345,7 @@ int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms)
 		pfd[i].revents = 0;
 		if (pfd[i].fd < 0)
 			continue;
-		e = fdent(w, pfd[i].fd);
-		if (!e) {
-			err = ENOMEM;
-			break;
-		}
-		err = -arm(w, e, pfd[i].fd, pfd[i].events);
+		err = -enroll(w, co, pfd[i].fd, &e);
 		if (err == EBADF || err == EPERM) { /* as poll(2) reports them */
 			pfd[i].revents = POLLNVAL;
 			err = 0;
@@ -328,32 +354,62 @@ int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms)
 		}
 		if (err)
 			break;
-		e->waiter = co;
-		e->revents = 0;
+		if (ready_for(e, pfd[i].events))
+			ready++;
 	}
 	if (!err && !ready) {
+		for (unsigned i = 0; i < n; i++)
+			if (pfd[i].fd >= 0) {
+				w->fds[pfd[i].fd].waiter = co;
+				w->fds[pfd[i].fd].want = (uint32_t)pfd[i].events;
+			}
 		co->deadline = timeout_ms < 0 ? -1 : proxy__now_ms() + timeout_ms;
 		wait_add(w, co);
 		yield(w, co);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct fdent *e;
-		if (pfd[i].fd < 0 || (size_t)pfd[i].fd >= w->n_fds)
+		if (pfd[i].fd < 0 || pfd[i].revents == POLLNVAL)
 			continue;
-		e = &w->fds[pfd[i].fd];
-		if (e->waiter != co)
+		if ((size_t)pfd[i].fd >= w->n_fds || (e = &w->fds[pfd[i].fd])->owner != co)
 			continue;
-		pfd[i].revents = (short)(e->revents & ((uint32_t)pfd[i].events | POLLERR | POLLHUP));
-		if (pfd[i].revents)
-			ready++;
 		e->waiter = NULL;
-		e->revents = 0;
+		pfd[i].revents = (short)ready_for(e, pfd[i].events);
 	}
+	ready = 0;
+	for (unsigned i = 0; i < n; i++)
+		ready += pfd[i].revents != 0;
 	if (err) {
 		errno = err;
 		return -1;
 	}
 	return ready;
+}
+
+void proxy__sched_blocked(int fd, short events)
+{
+	struct worker *w = self;
+
+	if (w && w->cur && fd >= 0 && (size_t)fd < w->n_fds && w->fds[fd].owner == w->cur)
+		w->fds[fd].ready &= ~(uint32_t)events;
+}
+
+bool proxy__sched_ready(int fd, short events)
+{
+	struct worker *w = self;
+
+	if (!w || !w->cur || fd < 0 || (size_t)fd >= w->n_fds || w->fds[fd].owner != w->cur)
+		return true;
+	return ready_for(&w->fds[fd], events) != 0;
+}
+
+void proxy__close(int fd)
+{
+	struct worker *w = self;
+
+	if (w && w->cur && fd >= 0 && (size_t)fd < w->n_fds && w->fds[fd].owner == w->cur)
+		unenroll(w, w->cur, fd, false); /* close(2) takes it out of the set */
+	close(fd);
 }
 
 /* ---- the worker's loop ---- */
@@ -414,10 +470,11 @@ static void *worker_main(void *arg)
 			if (fd >= w->n_fds)
 				continue;
 			e = &w->fds[fd];
-			if (!e->waiter)
-				continue; /* armed by a wait that has ended */
-			e->revents |= ev[i].events;
-			wake(w, e->waiter);
+			if (!e->owner)
+				continue; /* closed since: the event was queued before */
+			e->ready |= ev[i].events;
+			if (e->waiter && (ev[i].events & (e->want | EPOLLERR | EPOLLHUP)))
+				wake(w, e->waiter);
 		}
 		expire(w, proxy__now_ms());
 	}
@@ -510,10 +567,12 @@ int proxy__sched_block(void (*fn)(void *), void *arg)
 	for (;;) {
 		struct pollfd pfd = {.fd = b.efd, .events = POLLIN};
 		uint64_t v;
-		if (proxy__poll(&pfd, 1, -1) > 0 && read(b.efd, &v, sizeof(v)) == sizeof(v))
+		if (read(b.efd, &v, sizeof(v)) == sizeof(v))
 			break;
+		proxy__sched_blocked(b.efd, POLLIN);
+		proxy__poll(&pfd, 1, -1);
 	}
-	close(b.efd);
+	proxy__close(b.efd);
 	return 0;
 }
 

@@ -156,6 +156,7 @@ static int handshake(SSL *ssl, int fd, bool server, int64_t deadline)
 		left = deadline - proxy__now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
+		proxy__sched_blocked(fd, pfd.events);
 		r = proxy__poll(&pfd, 1, (int)left);
 		if (r == 0)
 			return -ETIMEDOUT;
@@ -177,6 +178,7 @@ int proxy__tls_accept(struct proxy_conn *c, char *why, size_t size)
 	SSL_set_app_data(ssl, c);
 	SSL_set_fd(ssl, c->c.fd);
 	c->c.ssl = ssl;
+	c->c.readable = false; /* the handshake reads what was there */
 	r = handshake(ssl, c->c.fd, true, proxy__now_ms() + timeout);
 	if (r == 0)
 		return 0;

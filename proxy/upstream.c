@@ -204,6 +204,7 @@ static int dial(const struct sockaddr *sa, int timeout_ms)
 		goto fail;
 	}
 	pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
+	proxy__sched_blocked(fd, POLLOUT);
 	do
 		r = proxy__poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
@@ -221,7 +222,7 @@ static int dial(const struct sockaddr *sa, int timeout_ms)
 	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &(int){1}, sizeof(int));
 	return fd;
 fail:
-	close(fd);
+	proxy__close(fd);
 	return -(err ? err : EIO);
 }
 
