@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,11 @@
 #include "common/utf8.h"
 #include "proxy/audit.h"
 
+/* Room for the chain's fields: {"v":N,"seq":N,"prev":"<64 hex>","recovered":N} */
+#define CHAIN_MAX 192
+
 struct proxy_audit {
+	pthread_mutex_t lock; /* appends from many threads: everything below */
 	int fd;
 	unsigned flags;
 	bool broken;        /* a failed append could not be cut back: refuse more */
@@ -241,18 +246,17 @@ static void put_ts(struct builder *b, int64_t ms)
 	put(b, "ts", json_string(buf));
 }
 
-/* The record's line (no newline), or NULL with b->r set. */
-static char *build_line(struct proxy_audit *a, const struct proxy_audit_record *rec, size_t limit)
+/* The record's fields as one JSON object, which the chain's fields will
+ * join (the record's line without them), or NULL with errno set. Built
+ * without the log's lock: appends from several threads overlap here. */
+static char *build_body(const struct proxy_audit_record *rec, int64_t ts_ms, size_t limit)
 {
 	json_auto_t *obj = json_object(), *cut = json_array();
 	struct builder b = {obj, cut, limit, 0};
 
 	if (!obj || !cut)
 		return NULL;
-	put(&b, "v", json_integer(PROXY_AUDIT_VERSION));
-	put_uint(&b, "seq", a->seq + 1);
-	put(&b, "prev", json_string(a->prev));
-	put_ts(&b, rec->ts_ms ? rec->ts_ms : now_ms());
+	put_ts(&b, ts_ms);
 	put_str(&b, "event", rec->event ? rec->event : "request");
 	put_str(&b, "session", rec->session);
 	if (rec->conn_id)
@@ -282,18 +286,81 @@ static char *build_line(struct proxy_audit *a, const struct proxy_audit_record *
 	put_uint(&b, "bytes_down", rec->bytes_down);
 	if (rec->has_timings)
 		put_timings(&b, rec);
-	if (a->recovered)
-		put_uint(&b, "recovered", a->recovered);
 	if (json_array_size(cut) > 0)
 		put(&b, "truncated", json_incref(cut));
 	if (b.r < 0) {
 		errno = -b.r;
 		return NULL;
 	}
-	return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	return json_dumps(obj, JSON_COMPACT);
 }
 
+/* The line: {"v":…,"seq":…,"prev":…[,"recovered":…], then body's fields.
+ * NULL (errno set) when out of memory. */
+static char *join_chain(struct proxy_audit *a, const char *body, size_t blen, size_t *len)
+{
+	json_auto_t *head = json_object();
+	char pre[CHAIN_MAX];
+	size_t plen;
+	char *line;
+
+	if (!head || json_object_set_new(head, "v", json_integer(PROXY_AUDIT_VERSION)) < 0 ||
+	    json_object_set_new(head, "seq", json_integer((json_int_t)a->seq + 1)) < 0 ||
+	    json_object_set_new(head, "prev", json_string(a->prev)) < 0 ||
+	    (a->recovered &&
+	     json_object_set_new(head, "recovered", json_integer((json_int_t)a->recovered)) < 0))
+		goto oom;
+	plen = json_dumpb(head, pre, sizeof(pre), JSON_COMPACT);
+	if (plen < 2 || plen > sizeof(pre) || blen < 2)
+		goto oom;
+	line = malloc(plen + blen + 1);
+	if (!line)
+		goto oom;
+	/* "{...}" + "{...}" -> "{...,...}" and room for the newline */
+	memcpy(line, pre, plen - 1);
+	line[plen - 1] = blen > 2 ? ',' : '}';
+	memcpy(line + plen, body + 1, blen - 1);
+	*len = plen + blen - 1 - (blen > 2 ? 0 : 1);
+	line[*len] = '\0';
+	return line;
+oom:
+	errno = ENOMEM;
+	return NULL;
+}
+
+static int append_locked(struct proxy_audit *a, const char *body, size_t blen, ombx_err *err);
+
 int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec, ombx_err *err)
+{
+	int64_t ts = rec->ts_ms ? rec->ts_ms : now_ms();
+	_cleanup_free_ char *body = NULL;
+	size_t blen = 0;
+	int r;
+
+	/* Escaping can grow a field up to six times: shrink the per-field limit
+	 * until the line fits. The smallest limit always fits. */
+	for (size_t limit = PROXY_AUDIT_FIELD_MAX;; limit /= 2) {
+		free(body);
+		errno = ENOMEM;
+		body = build_body(rec, ts, limit);
+		if (!body)
+			return ombx_err_errno(err, errno, "audit log %s: building a record",
+					      a->path);
+		blen = strlen(body);
+		if (blen + CHAIN_MAX + 1 <= PROXY_AUDIT_LINE_MAX)
+			break;
+		if (limit <= 64)
+			return ombx_err_set(err, EMSGSIZE,
+					    "audit log %s: a record does not fit in %d bytes",
+					    a->path, PROXY_AUDIT_LINE_MAX);
+	}
+	pthread_mutex_lock(&a->lock);
+	r = append_locked(a, body, blen, err);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+static int append_locked(struct proxy_audit *a, const char *body, size_t blen, ombx_err *err)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t len = 0;
@@ -304,24 +371,10 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 				    "audit log %s: an earlier append failed and could not be "
 				    "undone; refusing to append (reopen it)",
 				    a->path);
-	/* Escaping can grow a field up to six times: shrink the per-field limit
-	 * until the line fits. The smallest limit always fits. */
-	for (size_t limit = PROXY_AUDIT_FIELD_MAX;; limit /= 2) {
-		free(line);
-		errno = ENOMEM;
-		line = build_line(a, rec, limit);
-		if (!line)
-			return ombx_err_errno(err, errno, "audit log %s: building a record",
-					      a->path);
-		len = strlen(line);
-		if (len + 1 <= PROXY_AUDIT_LINE_MAX)
-			break;
-		if (limit <= 64)
-			return ombx_err_set(err, EMSGSIZE,
-					    "audit log %s: a record does not fit in %d bytes",
-					    a->path, PROXY_AUDIT_LINE_MAX);
-	}
-	line[len] = '\n'; /* json_dumps left room: the NUL; we write len + 1 bytes */
+	line = join_chain(a, body, blen, &len);
+	if (!line)
+		return ombx_err_errno(err, errno, "audit log %s: building a record", a->path);
+	line[len] = '\n'; /* join_chain left room: the NUL; we write len + 1 bytes */
 	w = write(a->fd, line, len + 1);
 	line[len] = '\0';
 	if (w != (ssize_t)(len + 1)) {
@@ -440,6 +493,7 @@ int proxy_audit_open(const char *path, unsigned flags, struct proxy_audit **out,
 	if (!a)
 		return ombx_err_set(err, ENOMEM, "audit log %s: out of memory", path);
 	a->fd = -1;
+	pthread_mutex_init(&a->lock, NULL);
 	a->flags = flags;
 	memcpy(a->prev, PROXY_AUDIT_GENESIS, sizeof(a->prev));
 	a->path = strdup(path);
@@ -472,6 +526,7 @@ void proxy_audit_close(struct proxy_audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	pthread_mutex_destroy(&a->lock);
 	free(a->path);
 	free(a);
 }

@@ -1,8 +1,9 @@
 /* audit.h - the egress proxy's tamper-evident audit log (docs/AUDIT.md).
  *
- * One JSON object per line (jansson, compact, sorted keys: the bytes of a
- * record are a function of its fields). Every record carries `seq` (1, 2, 3 …
- * gapless) and `prev`, the SHA-256 hex of the previous line's exact bytes
+ * One JSON object per line (jansson, compact, keys in a fixed order: the
+ * bytes of a record are a function of its fields). Every record starts with
+ * `v`, `seq` (1, 2, 3 … gapless) and `prev`, the SHA-256 hex of the previous
+ * line's exact bytes
  * (without its newline); the first record's `prev` is PROXY_AUDIT_GENESIS,
  * the hash of the empty string. Editing or removing a line therefore breaks
  * the chain at the next line; proxy_audit_verify_fd finds where.
@@ -76,7 +77,9 @@ struct proxy_audit;
  * -EWOULDBLOCK when another process holds the log. */
 int proxy_audit_open(const char *path, unsigned flags, struct proxy_audit **out, ombx_err *err);
 
-/* Appends one record as one line; 0 or a negative errno (err filled). On
+/* Appends one record as one line; 0 or a negative errno (err filled). Safe
+ * from several threads: the record is built before the log's lock is taken.
+ * On
  * failure nothing of the record stays in the file and the chain does not
  * advance; if the file cannot be restored the appender refuses further
  * appends (fail closed). */

@@ -56,7 +56,6 @@ struct proxy {
 
 	pthread_mutex_t policy_lock; /* the session and its decisions */
 	struct policy_session *session;
-	pthread_mutex_t audit_lock;
 	pthread_mutex_t approved_lock; /* session-scoped approvals */
 	char **approved;
 	size_t n_approved;

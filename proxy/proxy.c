@@ -111,7 +111,6 @@ int proxy_new(const struct proxy_opts *opts, struct proxy **out, ombx_err *err)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->idle, NULL);
 	pthread_mutex_init(&p->policy_lock, NULL);
-	pthread_mutex_init(&p->audit_lock, NULL);
 	pthread_mutex_init(&p->approved_lock, NULL);
 	pthread_mutex_init(&p->dns_lock, NULL);
 	for (size_t i = 0; i < p->o.n_listen; i++) {
@@ -300,7 +299,6 @@ void proxy_free(struct proxy *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->idle);
 	pthread_mutex_destroy(&p->policy_lock);
-	pthread_mutex_destroy(&p->audit_lock);
 	pthread_mutex_destroy(&p->approved_lock);
 	pthread_mutex_destroy(&p->dns_lock);
 	free(p);

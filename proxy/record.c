@@ -25,9 +25,7 @@ static void append(struct proxy *p, const struct proxy_audit_record *r)
 
 	if (!p->o.audit)
 		return;
-	pthread_mutex_lock(&p->audit_lock);
-	proxy_audit_append(p->o.audit, r, &err);
-	pthread_mutex_unlock(&p->audit_lock);
+	proxy_audit_append(p->o.audit, r, &err); /* thread-safe: locks only to append */
 }
 
 static void fill_request(struct proxy_conn *c, struct req_info *ri, struct proxy_audit_record *r,

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,52 @@ static void test_chain(void)
 	free(all);
 }
 
+/* The proxy appends from every worker thread at once. */
+#define THREADS 4
+#define PER_THREAD 500
+
+static void *append_many(void *arg)
+{
+	struct proxy_audit *a = arg;
+	ombx_err err = {0};
+
+	for (int i = 0; i < PER_THREAD; i++) {
+		struct proxy_audit_record r = base;
+		r.req_id = (uint64_t)i + 1;
+		if (proxy_audit_append(a, &r, &err) < 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	const char *p = tmp("threads.jsonl");
+	struct proxy_audit_verify_result res;
+	struct proxy_audit *a;
+	pthread_t t[THREADS];
+	ombx_err err = {0};
+	bool ok = true;
+
+	if (proxy_audit_open(p, 0, &a, &err) < 0) {
+		check(false, "threads: open", "%s", err.msg);
+		return;
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, append_many, a);
+	for (int i = 0; i < THREADS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		ok &= r == NULL;
+	}
+	proxy_audit_close(a);
+	check(ok, "threads: 4 x 500 concurrent appends", "an append failed");
+	check(verify(p, &res, &err) == 0 && res.records == THREADS * PER_THREAD &&
+		      res.torn_bytes == 0,
+	      "threads: every record whole and the chain unbroken", "records %llu: %s",
+	      (unsigned long long)res.records, err.msg);
+}
+
 static void test_deterministic(void)
 {
 	size_t l1, l2;
@@ -193,8 +240,10 @@ static void test_deterministic(void)
 	b = read_file(tmp("det2.jsonl"), &l2);
 	check(l1 == l2 && memcmp(a, b, l1) == 0 && l1 > 0, "record: bytes are deterministic",
 	      "differ");
-	check(strstr(a, "\"bytes_down\":3456,\"bytes_up\":120,") != NULL,
-	      "record: keys sorted, compact", "%.80s", a);
+	check(strncmp(a, "{\"v\":1,\"seq\":1,\"prev\":\"" PROXY_AUDIT_GENESIS "\",\"ts\":", 94) == 0 &&
+		      strstr(a, "\"bytes_up\":120,\"bytes_down\":3456,") != NULL,
+	      "record: the chain's fields first, then the record's in a fixed order, compact",
+	      "%.120s", a);
 	free(a);
 	free(b);
 }
@@ -566,6 +615,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	test_chain();
+	test_threads();
 	test_deterministic();
 	test_torn();
 	test_redact();
