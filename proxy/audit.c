@@ -35,13 +35,24 @@ struct proxy_audit {
 	char *path;
 };
 
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up
+ * again on every digest (a record, an approval key). */
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void proxy_audit_hash(const void *data, size_t len, char hex[PROXY_AUDIT_HASH_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+	pthread_once(&sha256_once, sha256_fetch);
+	if (EVP_Digest(data, len, md, &n, sha256 ? sha256 : EVP_sha256(), NULL) != 1 || n != 32) {
 		/* Cannot happen with a working libcrypto; a wrong hash fails verify. */
 		memset(hex, '0', 64);
 		hex[64] = '\0';
@@ -131,22 +142,55 @@ struct builder {
 	int r;
 };
 
+/* keys are our own literals: no UTF-8 check */
 static void put(struct builder *b, const char *key, json_t *v)
 {
-	if (!v || json_object_set_new(b->obj, key, v) < 0)
+	if (!v || json_object_set_new_nocheck(b->obj, key, v) < 0)
 		b->r = -ENOMEM;
+}
+
+static void note_cut(struct builder *b, const char *key)
+{
+	if (!b->cut)
+		b->cut = json_array();
+	if (!b->cut || json_array_append_new(b->cut, json_string_nocheck(key)) < 0)
+		b->r = -ENOMEM;
+}
+
+/* Whether s is valid UTF-8 of at most limit bytes (*len set): the common
+ * case, kept as it is without a copy. */
+static bool plain_text(const char *s, size_t limit, size_t *len)
+{
+	size_t i = 0;
+
+	for (; s[i]; i++) {
+		if (i >= limit)
+			return false;
+		if ((unsigned char)s[i] >= 0x80) {
+			size_t l = ombx_utf8_seq((const unsigned char *)s + i, strnlen(s + i, 4));
+			if (!l || i + l > limit)
+				return false;
+			i += l - 1;
+		}
+	}
+	*len = i;
+	return true;
 }
 
 static json_t *text(struct builder *b, const char *key, const char *s, size_t limit)
 {
+	_cleanup_free_ char *t = NULL;
+	size_t len;
 	bool cut;
-	_cleanup_free_ char *t = field_text(s, limit, &cut);
 
+	if (plain_text(s, limit, &len))
+		return json_stringn_nocheck(s, len);
+	t = field_text(s, limit, &cut); /* valid UTF-8 from here on */
 	if (!t)
 		return NULL;
-	if (cut && json_array_append_new(b->cut, json_string(key)) < 0)
-		b->r = -ENOMEM;
-	return json_string(t);
+	if (cut)
+		note_cut(b, key);
+	return json_string_nocheck(t);
 }
 
 static void put_str(struct builder *b, const char *key, const char *s)
@@ -196,8 +240,8 @@ static void put_secrets(struct builder *b, const struct proxy_audit_record *rec)
 		if (!t || json_array_append_new(arr, json_string(t)) < 0)
 			b->r = -ENOMEM;
 	}
-	if (names_cut && json_array_append_new(b->cut, json_string("secrets")) < 0)
-		b->r = -ENOMEM;
+	if (names_cut)
+		note_cut(b, "secrets");
 	put(b, "secrets", arr);
 }
 
@@ -213,7 +257,7 @@ static void put_timings(struct builder *b, const struct proxy_audit_record *rec)
 		return;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (v[i] >= 0 && json_object_set_new(t, names[i], json_integer(v[i])) < 0)
+		if (v[i] >= 0 && json_object_set_new_nocheck(t, names[i], json_integer(v[i])) < 0)
 			b->r = -ENOMEM;
 	put(b, "timings", t);
 }
@@ -243,18 +287,23 @@ static void put_ts(struct builder *b, int64_t ms)
 	}
 	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	put(b, "ts", json_string(buf));
+	put(b, "ts", json_string_nocheck(buf));
 }
 
 /* The record's fields as one JSON object, which the chain's fields will
- * join (the record's line without them), or NULL with errno set. Built
- * without the log's lock: appends from several threads overlap here. */
-static char *build_body(const struct proxy_audit_record *rec, int64_t ts_ms, size_t limit)
+ * join (the record's line without them): into buf (size bytes) when it
+ * fits, else malloc'd (*heap set); NULL with errno set. Built without the
+ * log's lock: appends from several threads overlap here. */
+static char *build_body(const struct proxy_audit_record *rec, int64_t ts_ms, size_t limit,
+			char *buf, size_t size, size_t *len, char **heap)
 {
-	json_auto_t *obj = json_object(), *cut = json_array();
-	struct builder b = {obj, cut, limit, 0};
+	json_auto_t *obj = json_object();
+	struct builder b = {obj, NULL, limit, 0};
+	char *out = buf;
+	size_t n;
 
-	if (!obj || !cut)
+	*heap = NULL;
+	if (!obj)
 		return NULL;
 	put_ts(&b, ts_ms);
 	put_str(&b, "event", rec->event ? rec->event : "request");
@@ -286,13 +335,27 @@ static char *build_body(const struct proxy_audit_record *rec, int64_t ts_ms, siz
 	put_uint(&b, "bytes_down", rec->bytes_down);
 	if (rec->has_timings)
 		put_timings(&b, rec);
-	if (json_array_size(cut) > 0)
-		put(&b, "truncated", json_incref(cut));
+	if (b.cut)
+		put(&b, "truncated", b.cut);
 	if (b.r < 0) {
 		errno = -b.r;
 		return NULL;
 	}
-	return json_dumps(obj, JSON_COMPACT);
+	n = json_dumpb(obj, buf, size, JSON_COMPACT);
+	if (n > size) {
+		out = *heap = malloc(n);
+		if (!out || json_dumpb(obj, out, n, JSON_COMPACT) != n) {
+			free(*heap);
+			*heap = NULL;
+			errno = ENOMEM;
+			return NULL;
+		}
+	} else if (n == 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	*len = n;
+	return out;
 }
 
 /* The line: {"v":…,"seq":…,"prev":…[,"recovered":…], then body's fields.
@@ -333,20 +396,21 @@ static int append_locked(struct proxy_audit *a, const char *body, size_t blen, o
 int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec, ombx_err *err)
 {
 	int64_t ts = rec->ts_ms ? rec->ts_ms : now_ms();
-	_cleanup_free_ char *body = NULL;
+	_cleanup_free_ char *heap = NULL;
+	char buf[4096];
+	const char *body;
 	size_t blen = 0;
 	int r;
 
 	/* Escaping can grow a field up to six times: shrink the per-field limit
 	 * until the line fits. The smallest limit always fits. */
 	for (size_t limit = PROXY_AUDIT_FIELD_MAX;; limit /= 2) {
-		free(body);
+		free(heap);
 		errno = ENOMEM;
-		body = build_body(rec, ts, limit);
+		body = build_body(rec, ts, limit, buf, sizeof(buf), &blen, &heap);
 		if (!body)
 			return ombx_err_errno(err, errno, "audit log %s: building a record",
 					      a->path);
-		blen = strlen(body);
 		if (blen + CHAIN_MAX + 1 <= PROXY_AUDIT_LINE_MAX)
 			break;
 		if (limit <= 64)
