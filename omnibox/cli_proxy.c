@@ -32,7 +32,8 @@ static const char usage[] =
 	"usage: omnibox proxy --listen ADDR:PORT --policy FILE... [--audit FILE] [--ca DIR]\n"
 	"                     [--resolve HOST:PORT:ADDR]... [--upstream-ca FILE]\n"
 	"                     [--allow-cidr CIDR]... [--approvals PATH] [--ask-timeout SECONDS]\n"
-	"                     [--max-conns N] [--session ID] [--placeholders FILE] [--ready FILE]\n"
+	"                     [--max-conns N] [--workers N] [--session ID] [--placeholders FILE]\n"
+	"                     [--ready FILE]\n"
 	"                     [--placeholder SECRET=VALUE]... [--jail-socket FD] [--ask-tty]\n"
 	"  --listen A:P      where clients connect (repeatable; port 0: any free port)\n"
 	"  --policy FILE     up to three: the first at the server level, then agent, session\n"
@@ -41,6 +42,7 @@ static const char usage[] =
 	"  --resolve H:P:A   connections to H:P dial A (like curl's)\n"
 	"  --upstream-ca F   also trust F's certificates for origins\n"
 	"  --allow-cidr C    let C through the special-purpose address guard (e.g. loopback)\n"
+	"  --workers N       event-loop threads serving connections (default: one per CPU)\n"
 	"  --approvals PATH  a control socket for asks (list / approve ID [once|session] /\n"
 	"                    deny ID); without it every ask is denied\n"
 	"  --placeholders F  write NAME=PLACEHOLDER lines for the clients' environment (0600)\n"
@@ -82,6 +84,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"approvals", required_argument, NULL, 'A'},
 		{"ask-timeout", required_argument, NULL, 't'},
 		{"max-conns", required_argument, NULL, 'm'},
+		{"workers", required_argument, NULL, 'w'},
 		{"session", required_argument, NULL, 's'},
 		{"placeholders", required_argument, NULL, 'P'},
 		{"ready", required_argument, NULL, 'R'},
@@ -164,6 +167,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -EINVAL;
 			}
 			o->po.max_conns = (unsigned)v;
+			break;
+		case 'w':
+			if (parse_uint(optarg, 16, &v) < 0 || v == 0) {
+				ombx_cli_error("proxy: --workers wants 1 to 16");
+				return -EINVAL;
+			}
+			o->po.workers = (unsigned)v;
 			break;
 		case 'H': {
 			char *eq = strchr(optarg, '=');
