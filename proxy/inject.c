@@ -32,11 +32,13 @@ void proxy__obuf_add(struct obuf *o, const void *s, size_t n)
 		}
 		if (o->b) {
 			memcpy(nb, o->b, o->len);
-			explicit_bzero(o->b, o->cap); /* may hold a secret */
-			free(o->b);
+			explicit_bzero(o->b, o->len); /* may hold a secret */
+			if (!o->ext)
+				free(o->b);
 		}
 		o->b = nb;
 		o->cap = cap;
+		o->ext = false;
 	}
 	memcpy(o->b + o->len, s, n);
 	o->len += n;
@@ -50,8 +52,9 @@ void proxy__obuf_str(struct obuf *o, const char *s)
 void proxy__obuf_free(struct obuf *o)
 {
 	if (o->b)
-		explicit_bzero(o->b, o->cap);
-	free(o->b);
+		explicit_bzero(o->b, o->len); /* only [0, len) was ever written */
+	if (!o->ext)
+		free(o->b);
 	*o = (struct obuf){0};
 }
 

@@ -222,7 +222,11 @@ struct obuf {
 	char *b;
 	size_t len, cap;
 	bool oom;
+	bool ext; /* b is the caller's (OBUF_ON), never freed here */
 };
+/* An obuf that starts in the caller's array (a head and a small body fit:
+ * no allocation); it moves to the heap only when it outgrows it. */
+#define OBUF_ON(arr) {.b = (arr), .cap = sizeof(arr), .ext = true}
 void proxy__obuf_add(struct obuf *o, const void *s, size_t n);
 void proxy__obuf_str(struct obuf *o, const char *s);
 void proxy__obuf_free(struct obuf *o); /* wipes */

@@ -270,7 +270,8 @@ static int down_head(struct proxy_conn *c, const struct http_response *res, bool
 		     const struct proxy_redactor *red, const char *body, size_t body_len)
 {
 	const struct http_head *h = &res->h;
-	struct obuf o = {0};
+	char room[4096];
+	struct obuf o = OBUF_ON(room);
 	char line[64];
 	int r;
 

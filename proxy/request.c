@@ -256,7 +256,8 @@ int proxy__handle_request(struct proxy_conn *c, struct http_request *req, const 
 		.kind = POLICY_EGRESS, .scheme = scheme, .host = host, .port = port};
 	struct policy_decision d;
 	struct secrets sec = {0};
-	struct obuf head = {0}, held = {0};
+	char head_room[4096];
+	struct obuf head = OBUF_ON(head_room), held = {0};
 	struct proxy_redactor *red = NULL;
 	struct http_request copy;
 	const char *names[PROXY_SECRETS_MAX], *t, *pwhy = NULL;
