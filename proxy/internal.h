@@ -95,6 +95,8 @@ int proxy__write(struct pio *p, const void *buf, size_t n, int timeout_ms);
 /* 1 readable (or TLS bytes pending), 0 timed out, -errno. */
 int proxy__wait_readable(struct pio *p, int timeout_ms);
 void proxy__pio_close(struct pio *p); /* TLS shutdown attempt, free, close */
+/* After SSL_set_fd: tells the worker when a TLS read leaves the socket empty. */
+void proxy__pio_watch(struct pio *p);
 int64_t proxy__now_ms(void);          /* CLOCK_MONOTONIC */
 
 /* An upstream connection, kept across keep-alive requests to one authority. */

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 
 #include "proxy/internal.h"
@@ -67,6 +68,28 @@ static int ssl_step(SSL *ssl, int r, short *ev)
 	}
 }
 
+/* A read(2) that returned less than asked for left the socket empty: bytes
+ * arriving after it come with an event of their own. Telling the worker
+ * spares a wait its look at the socket (proxy__wait_readable) and the
+ * upstream's reuse check their poll. */
+static long watch_reads(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
+			int ret, size_t *processed)
+{
+	(void)argp, (void)argi, (void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed && *processed > 0 &&
+	    *processed < len)
+		proxy__sched_blocked((int)BIO_get_fd(b, NULL), POLLIN);
+	return ret;
+}
+
+void proxy__pio_watch(struct pio *p)
+{
+	BIO *b = SSL_get_rbio(p->ssl);
+
+	if (b)
+		BIO_set_callback_ex(b, watch_reads);
+}
+
 ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms)
 {
 	int64_t deadline = deadline_of(timeout_ms);
@@ -92,6 +115,8 @@ ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms)
 		} else {
 			ssize_t r = read(p->fd, buf, n);
 			if (r >= 0) {
+				if (r > 0 && (size_t)r < n)
+					proxy__sched_blocked(p->fd, POLLIN);
 				p->bytes_in += (uint64_t)r;
 				return r;
 			}

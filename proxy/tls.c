@@ -178,6 +178,7 @@ int proxy__tls_accept(struct proxy_conn *c, char *why, size_t size)
 	SSL_set_app_data(ssl, c);
 	SSL_set_fd(ssl, c->c.fd);
 	c->c.ssl = ssl;
+	proxy__pio_watch(&c->c);
 	c->c.readable = false; /* the handshake reads what was there */
 	r = handshake(ssl, c->c.fd, true, proxy__now_ms() + timeout);
 	if (r == 0)
@@ -221,6 +222,7 @@ int proxy__tls_connect(struct proxy *p, struct upstream *u, char *why, size_t si
 	}
 	SSL_set_fd(ssl, u->io.fd);
 	u->io.ssl = ssl;
+	proxy__pio_watch(&u->io);
 	r = handshake(ssl, u->io.fd, false, proxy__now_ms() + p->o.io_timeout_ms);
 	if (r == 0)
 		return 0;

@@ -245,9 +245,14 @@ int proxy__upstream_open(struct proxy_conn *c, const char *host, unsigned port, 
 
 	if (u->open && u->port == port && u->tls == tls && strcmp(u->host, host) == 0) {
 		struct pollfd pfd = {.fd = u->io.fd, .events = POLLIN};
-		/* an idle upstream with anything to read has closed (or is
-		 * talking out of turn): never reuse it */
-		if (poll(&pfd, 1, 0) == 0) {
+		/* an idle upstream with anything to read, in TLS's buffer
+		 * (read ahead) or the socket, has closed or is talking out of
+		 * turn: never reuse it. Nothing has arrived since a read left
+		 * the socket empty: no need to look there. */
+		bool stale = u->io.ssl && SSL_has_pending(u->io.ssl);
+		if (!stale && proxy__sched_ready(u->io.fd, POLLIN))
+			stale = poll(&pfd, 1, 0) != 0;
+		if (!stale) {
 			u->dns_ms = u->connect_ms = u->tls_ms = -1;
 			return 0;
 		}

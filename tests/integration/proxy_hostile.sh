@@ -163,6 +163,20 @@ st=$(grep -o '^HTTP/1.1 [0-9]*' "$T/keep.out" | cut -d' ' -f2 | tr '\n' ' ')
 	[ "$(record 2 conn)" = "$(record 1 conn)" ] && ok "both decisions recorded on one connection" ||
 	fail "keep-alive records: $(record 2 decision status conn) / $(record 1 decision status conn)"
 
+# An origin that sends an unsolicited response after the real one: the
+# upstream connection must not be reused (the bytes may sit in TLS's
+# read-ahead buffer or in the socket), or the next request gets them.
+$RAW $C --gap 0.3 --send "GET /extra HTTP/1.1\r\n$H\r\n\r\n" \
+	--send "GET /echo HTTP/1.1\r\n$H\r\nConnection: close\r\n\r\n" >"$T/extra.out" 2>&1
+st=$(grep -o '^HTTP/1.1 [0-9]*' "$T/extra.out" | cut -d' ' -f2 | tr '\n' ' ')
+oc=$(grep -o '^X-Origin-Conn: [0-9]*' "$T/extra.out" | cut -d' ' -f2 | tr '\n' ' ')
+if [ "$st" = "200 200 " ] && ! grep -q EVIL "$T/extra.out" && grep -q request_on_conn "$T/extra.out" &&
+	[ "$(echo "$oc" | cut -d' ' -f1)" != "$(echo "$oc" | cut -d' ' -f2)" ]; then
+	ok "an origin's unsolicited bytes end its connection: the next request gets its own answer (origin conns $oc)"
+else
+	fail "unsolicited response: statuses '$st', origin conns '$oc': $(tr '\r\n' '  ' <"$T/extra.out" | cut -c1-300)"
+fi
+
 # ---- slowloris, the cap, idle tunnels ----
 hostile slowloris 408 refused --timeout 30 --slow 0.5 \
 	--send "GET http://origin.test:$OP/ HTTP/1.1\r\nHost: origin.test:$OP\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"
