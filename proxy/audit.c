@@ -23,8 +23,17 @@
 /* Room for the chain's fields: {"v":N,"seq":N,"prev":"<64 hex>","recovered":N} */
 #define CHAIN_MAX 192
 
+/* A record built and waiting for the writer. */
+struct queued {
+	struct queued *next;
+	size_t len;
+	char body[];
+};
+
 struct proxy_audit {
-	pthread_mutex_t lock; /* appends from many threads: everything below */
+	pthread_mutex_t lock; /* the queue, writing, broken */
+	struct queued *q_head, *q_tail;
+	bool writing; /* an appender is writing: the chain below is its alone */
 	int fd;
 	unsigned flags;
 	bool broken;        /* a failed append could not be cut back: refuse more */
@@ -358,40 +367,95 @@ static char *build_body(const struct proxy_audit_record *rec, int64_t ts_ms, siz
 	return out;
 }
 
-/* The line: {"v":…,"seq":…,"prev":…[,"recovered":…], then body's fields.
- * NULL (errno set) when out of memory. */
-static char *join_chain(struct proxy_audit *a, const char *body, size_t blen, size_t *len)
+/* Appends to *out (growing it) the line for body: {"v":…,"seq":…,"prev":…
+ * [,"recovered":…], then body's fields, and a newline; the chain advances.
+ * -ENOMEM, or 0. */
+static int join_chain(struct proxy_audit *a, const char *body, size_t blen, char **out,
+		      size_t *len, size_t *cap)
 {
 	json_auto_t *head = json_object();
 	char pre[CHAIN_MAX];
-	size_t plen;
-	char *line;
+	size_t plen, need, start = *len;
 
 	if (!head || json_object_set_new(head, "v", json_integer(PROXY_AUDIT_VERSION)) < 0 ||
 	    json_object_set_new(head, "seq", json_integer((json_int_t)a->seq + 1)) < 0 ||
 	    json_object_set_new(head, "prev", json_string(a->prev)) < 0 ||
 	    (a->recovered &&
 	     json_object_set_new(head, "recovered", json_integer((json_int_t)a->recovered)) < 0))
-		goto oom;
+		return -ENOMEM;
 	plen = json_dumpb(head, pre, sizeof(pre), JSON_COMPACT);
 	if (plen < 2 || plen > sizeof(pre) || blen < 2)
-		goto oom;
-	line = malloc(plen + blen + 1);
-	if (!line)
-		goto oom;
-	/* "{...}" + "{...}" -> "{...,...}" and room for the newline */
-	memcpy(line, pre, plen - 1);
-	line[plen - 1] = blen > 2 ? ',' : '}';
-	memcpy(line + plen, body + 1, blen - 1);
-	*len = plen + blen - 1 - (blen > 2 ? 0 : 1);
-	line[*len] = '\0';
-	return line;
-oom:
-	errno = ENOMEM;
-	return NULL;
+		return -ENOMEM;
+	need = *len + plen + blen;
+	if (need > *cap) {
+		size_t c = *cap ? *cap : 8192;
+		char *nb;
+		while (c < need)
+			c *= 2;
+		nb = realloc(*out, c);
+		if (!nb)
+			return -ENOMEM;
+		*out = nb;
+		*cap = c;
+	}
+	/* "{...}" + "{...}" -> "{...,...}\n" */
+	memcpy(*out + *len, pre, plen - 1);
+	*len += plen - 1;
+	if (blen > 2)
+		(*out)[(*len)++] = ',';
+	memcpy(*out + *len, body + 1, blen - 1);
+	*len += blen - 1;
+	proxy_audit_hash(*out + start, *len - start, a->prev);
+	(*out)[(*len)++] = '\n';
+	a->seq++;
+	a->recovered = 0;
+	return 0;
 }
 
-static int append_locked(struct proxy_audit *a, const char *body, size_t blen, ombx_err *err);
+/* Writes the queued records q (freeing them) as one write(2). Only the
+ * appender holding a->writing runs this: the chain is its alone. On
+ * failure nothing of the batch stays in the file and the chain is as it
+ * was; *broken when the file could not be cut back. */
+static int write_batch(struct proxy_audit *a, struct queued *q, bool *broken, ombx_err *err)
+{
+	uint64_t seq0 = a->seq, rec0 = a->recovered;
+	char prev0[PROXY_AUDIT_HASH_HEX];
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r = 0;
+	ssize_t w;
+
+	memcpy(prev0, a->prev, sizeof(prev0));
+	for (struct queued *next; q; q = next) {
+		next = q->next;
+		if (r == 0 && join_chain(a, q->body, q->len, &buf, &len, &cap) < 0)
+			r = ombx_err_set(err, ENOMEM, "audit log %s: building a record", a->path);
+		free(q);
+	}
+	if (r == 0) {
+		w = write(a->fd, buf, len);
+		if (w == (ssize_t)len) {
+			a->size += (off_t)len; /* written: the chain stands */
+			free(buf);
+			if ((a->flags & PROXY_AUDIT_SYNC) && fdatasync(a->fd) < 0)
+				return ombx_err_errno(err, errno, "audit log %s: fdatasync",
+						      a->path);
+			return 0;
+		}
+		int e = w < 0 ? errno : ENOSPC; /* before ftruncate */
+		if (w > 0 && ftruncate(a->fd, a->size) < 0)
+			*broken = true;
+		r = ombx_err_errno(err, e, "audit log %s: appending record %llu", a->path,
+				   (unsigned long long)seq0 + 1);
+	}
+	if (r < 0) {
+		a->seq = seq0;
+		a->recovered = rec0;
+		memcpy(a->prev, prev0, sizeof(prev0));
+	}
+	free(buf);
+	return r;
+}
 
 int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *rec, ombx_err *err)
 {
@@ -399,8 +463,9 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 	_cleanup_free_ char *heap = NULL;
 	char buf[4096];
 	const char *body;
+	struct queued *q;
 	size_t blen = 0;
-	int r;
+	int r = 0;
 
 	/* Escaping can grow a field up to six times: shrink the per-field limit
 	 * until the line fits. The smallest limit always fits. */
@@ -418,43 +483,51 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 					    "audit log %s: a record does not fit in %d bytes",
 					    a->path, PROXY_AUDIT_LINE_MAX);
 	}
+	q = malloc(sizeof(*q) + blen);
+	if (!q)
+		return ombx_err_set(err, ENOMEM, "audit log %s: building a record", a->path);
+	q->next = NULL;
+	q->len = blen;
+	memcpy(q->body, body, blen);
+
+	/* Group commit: the appender that finds no one writing writes every
+	 * record queued until the queue is empty, one write(2) per batch; the
+	 * others queue theirs and return at once (no thread waits on another's
+	 * write). Order in the file is the order of queueing. */
 	pthread_mutex_lock(&a->lock);
-	r = append_locked(a, body, blen, err);
-	pthread_mutex_unlock(&a->lock);
-	return r;
-}
-
-static int append_locked(struct proxy_audit *a, const char *body, size_t blen, ombx_err *err)
-{
-	_cleanup_free_ char *line = NULL;
-	size_t len = 0;
-	ssize_t w;
-
-	if (a->broken)
+	if (a->broken) {
+		pthread_mutex_unlock(&a->lock);
+		free(q);
 		return ombx_err_set(err, EIO,
 				    "audit log %s: an earlier append failed and could not be "
 				    "undone; refusing to append (reopen it)",
 				    a->path);
-	line = join_chain(a, body, blen, &len);
-	if (!line)
-		return ombx_err_errno(err, errno, "audit log %s: building a record", a->path);
-	line[len] = '\n'; /* join_chain left room: the NUL; we write len + 1 bytes */
-	w = write(a->fd, line, len + 1);
-	line[len] = '\0';
-	if (w != (ssize_t)(len + 1)) {
-		int e = w < 0 ? errno : ENOSPC;
-		if (w > 0 && ftruncate(a->fd, a->size) < 0)
-			a->broken = true;
-		return ombx_err_errno(err, e, "audit log %s: appending record %llu", a->path,
-				      (unsigned long long)a->seq + 1);
 	}
-	if ((a->flags & PROXY_AUDIT_SYNC) && fdatasync(a->fd) < 0)
-		return ombx_err_errno(err, errno, "audit log %s: fdatasync", a->path);
-	a->size += (off_t)(len + 1);
-	a->seq++;
-	a->recovered = 0;
-	proxy_audit_hash(line, len, a->prev);
-	return 0;
+	if (a->q_tail)
+		a->q_tail->next = q;
+	else
+		a->q_head = q;
+	a->q_tail = q;
+	if (a->writing) {
+		pthread_mutex_unlock(&a->lock);
+		return 0;
+	}
+	a->writing = true;
+	while (a->q_head && !a->broken) {
+		struct queued *batch = a->q_head;
+		bool broken = false;
+		int rb;
+		a->q_head = a->q_tail = NULL;
+		pthread_mutex_unlock(&a->lock);
+		rb = write_batch(a, batch, &broken, err);
+		if (rb < 0 && r == 0)
+			r = rb;
+		pthread_mutex_lock(&a->lock);
+		a->broken |= broken;
+	}
+	a->writing = false;
+	pthread_mutex_unlock(&a->lock);
+	return r;
 }
 
 /* ---- open: find where the chain stands ---- */
@@ -590,6 +663,10 @@ void proxy_audit_close(struct proxy_audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	for (struct queued *q = a->q_head, *next; q; q = next) { /* after a failure */
+		next = q->next;
+		free(q);
+	}
 	pthread_mutex_destroy(&a->lock);
 	free(a->path);
 	free(a);
