@@ -64,6 +64,7 @@ struct proxy {
 	size_t n_ph;
 
 	atomic_uint_fast64_t next_conn, next_ask;
+	atomic_bool audit_failed; /* an append failed: every request is refused */
 
 	pthread_mutex_t dns_lock; /* dns_names */
 	char **dns_names;         /* index i: the name of fake address base + i */

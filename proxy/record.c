@@ -1,8 +1,9 @@
 /* record.c - the proxy's audit records: one per request, one per refused
  * connection, one alert per placeholder headed where its secret is not
- * bound. Appends are serialised; a failed append is not retried, and the
- * appender itself refuses further appends if the log could not be restored
- * (audit.h), so a broken log never receives a partial record. */
+ * bound. A failed append is not retried (the appender never leaves a
+ * partial record: audit.h). The proxy then fails closed: every request from
+ * then on is refused with 503 (request.c) until it is restarted, since
+ * nothing it forwarded could be audited. */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +26,12 @@ static void append(struct proxy *p, const struct proxy_audit_record *r)
 
 	if (!p->o.audit)
 		return;
-	proxy_audit_append(p->o.audit, r, &err); /* thread-safe: locks only to append */
+	if (proxy_audit_append(p->o.audit, r, &err) < 0 &&
+	    !atomic_exchange(&p->audit_failed, true))
+		fprintf(stderr,
+			"omnibox proxy: %s; refusing every request from now on (fail closed): "
+			"fix the log and restart the proxy\n",
+			err.msg);
 }
 
 static void fill_request(struct proxy_conn *c, struct req_info *ri, struct proxy_audit_record *r,

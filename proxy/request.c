@@ -269,6 +269,13 @@ int proxy__handle_request(struct proxy_conn *c, struct http_request *req, const 
 	int keep = 0, r, status;
 
 	ri.req_id = ++c->n_req;
+	if (atomic_load(&p->audit_failed)) { /* nothing could be audited: fail closed */
+		proxy__send_error(c, 503,
+				  "the audit log cannot be written; every request "
+				  "is refused until the proxy is restarted (see its output)",
+				  true);
+		return 0;
+	}
 	copy_field(ri.method, sizeof(ri.method), req->method, req->method_len);
 	if (req->host_field >= 0)
 		copy_field(ri.host_hdr, sizeof(ri.host_hdr), req->h.fields[req->host_field].value,
