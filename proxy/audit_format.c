@@ -181,6 +181,11 @@ int64_t proxy__audit_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of the last second this thread formatted: records
+ * come many per second */
+static __thread time_t ts_sec = -1;
+static __thread char ts_text[32];
+
 static void put_ts(struct builder *b, int64_t ms)
 {
 	char buf[64];
@@ -192,13 +197,23 @@ static void put_ts(struct builder *b, int64_t ms)
 		frac += 1000;
 		sec--;
 	}
-	if (!gmtime_r(&sec, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-		b->r = -EINVAL;
-		return;
+	if (sec != ts_sec) {
+		if (!gmtime_r(&sec, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+			b->r = -EINVAL;
+			return;
+		}
+		snprintf(ts_text, sizeof(ts_text), "%04d-%02d-%02dT%02d:%02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+		ts_sec = sec;
 	}
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	put(b, "ts", json_string_nocheck(buf));
+	memcpy(buf, ts_text, 19);
+	buf[19] = '.';
+	buf[20] = (char)('0' + frac / 100);
+	buf[21] = (char)('0' + frac / 10 % 10);
+	buf[22] = (char)('0' + frac % 10);
+	buf[23] = 'Z';
+	put(b, "ts", json_stringn_nocheck(buf, 24));
 }
 
 /* The record's fields as one JSON object, which the chain's fields will

@@ -99,6 +99,10 @@ ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms)
 		short ev = POLLIN;
 		int w;
 
+		/* nothing buffered and nothing arrived since a read left the
+		 * socket empty: a read(2) would only say EAGAIN */
+		if (!(p->ssl && SSL_has_pending(p->ssl)) && !proxy__sched_ready(p->fd, POLLIN))
+			goto wait;
 		if (p->ssl) {
 			size_t got = 0;
 			int r;
@@ -124,6 +128,7 @@ ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms)
 				return -errno;
 		}
 		proxy__sched_blocked(p->fd, ev);
+	wait:
 		w = wait_fd(p->fd, ev, deadline);
 		if (w == 0)
 			return -ETIMEDOUT;
