@@ -1,7 +1,13 @@
-/* audit_format.c - one audit record's fields as a JSON object (jansson):
- * every string valid UTF-8 and bounded, the path redacted, the cut fields
- * named. The chain's own fields (v, seq, prev) are added by audit.c. */
+/* audit_format.c - one audit record's fields as a compact JSON object, in
+ * a fixed order: every string valid UTF-8 and bounded, the path redacted,
+ * the cut fields named. Byte for byte what jansson's compact dump of the
+ * same object is (test_audit loads and re-dumps every line it writes to
+ * check it); jansson encodes every string that needs escaping or is not
+ * plain ASCII, and we write the rest directly, which is what made records
+ * cheap enough for the proxy's hot path (docs/PERFORMANCE.md). The chain's
+ * own fields (v, seq, prev) are added by audit.c. */
 #include <errno.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,25 +53,99 @@ static char *field_text(const char *s, size_t limit, bool *cut)
 	return out;
 }
 
-struct builder {
-	json_t *obj, *cut; /* cut: names of the truncated fields */
+/* The line being written: the caller's buffer until it outgrows it. */
+struct out {
+	char *b, *heap;
+	size_t len, cap;
+	bool oom, bad;   /* bad: a timestamp that cannot be written */
+	bool first;      /* no field yet in the current object */
+	const char *cut[40]; /* names of the truncated fields */
+	size_t n_cut;
 	size_t limit;
-	int r;
 };
 
-/* keys are our own literals: no UTF-8 check */
-static void put(struct builder *b, const char *key, json_t *v)
+static void raw(struct out *o, const char *s, size_t n)
 {
-	if (!v || json_object_set_new_nocheck(b->obj, key, v) < 0)
-		b->r = -ENOMEM;
+	if (o->oom)
+		return;
+	if (o->len + n > o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 1024;
+		char *nb;
+		while (cap < o->len + n)
+			cap *= 2;
+		nb = o->heap ? realloc(o->heap, cap) : malloc(cap);
+		if (!nb) {
+			o->oom = true;
+			return;
+		}
+		if (!o->heap)
+			memcpy(nb, o->b, o->len);
+		o->b = o->heap = nb;
+		o->cap = cap;
+	}
+	memcpy(o->b + o->len, s, n);
+	o->len += n;
 }
 
-static void note_cut(struct builder *b, const char *key)
+static void key(struct out *o, const char *k)
 {
-	if (!b->cut)
-		b->cut = json_array();
-	if (!b->cut || json_array_append_new(b->cut, json_string_nocheck(key)) < 0)
-		b->r = -ENOMEM;
+	raw(o, o->first ? "\"" : ",\"", o->first ? 1 : 2);
+	raw(o, k, strlen(k));
+	raw(o, "\":", 2);
+	o->first = false;
+}
+
+/* as jansson prints a json_int_t */
+static void num(struct out *o, int64_t v)
+{
+	char t[24];
+	size_t i = sizeof(t);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do
+		t[--i] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		t[--i] = '-';
+	raw(o, t + i, sizeof(t) - i);
+}
+
+/* A JSON string for s (n bytes of valid UTF-8). Printable ASCII other than
+ * '"' and '\' is its own encoding, written as it is; anything else (to
+ * escape, or not ASCII) is encoded by jansson. test_audit checks that every
+ * line is byte for byte what jansson makes of it. */
+static void str(struct out *o, const char *s, size_t n)
+{
+	char tmp[512];
+	json_t *j;
+	size_t need;
+
+	for (size_t i = 0;; i++) {
+		if (i == n) {
+			raw(o, "\"", 1);
+			raw(o, s, n);
+			raw(o, "\"", 1);
+			return;
+		}
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"' ||
+		    s[i] == '\\')
+			break;
+	}
+	j = json_stringn_nocheck(s, n);
+	need = j ? json_dumpb(j, tmp, sizeof(tmp), JSON_ENCODE_ANY) : 0;
+	if (need == 0) {
+		o->oom = true;
+	} else if (need <= sizeof(tmp)) {
+		raw(o, tmp, need);
+	} else {
+		char *big = malloc(need);
+		if (big && json_dumpb(j, big, need, JSON_ENCODE_ANY) == need)
+			raw(o, big, need);
+		else
+			o->oom = true;
+		free(big);
+	}
+	json_decref(j);
 }
 
 /* Whether s is valid UTF-8 of at most limit bytes (*len set): the common
@@ -88,89 +168,108 @@ static bool plain_text(const char *s, size_t limit, size_t *len)
 	return true;
 }
 
-static json_t *text(struct builder *b, const char *key, const char *s, size_t limit)
+static void note_cut(struct out *o, const char *name)
+{
+	if (o->n_cut < ARRAY_SIZE(o->cut))
+		o->cut[o->n_cut++] = name;
+}
+
+/* s as a bounded, valid UTF-8 string; a cut one is named in "truncated" */
+static void text(struct out *o, const char *name, const char *s, size_t limit)
 {
 	_cleanup_free_ char *t = NULL;
 	size_t len;
 	bool cut;
 
-	if (plain_text(s, limit, &len))
-		return json_stringn_nocheck(s, len);
-	t = field_text(s, limit, &cut); /* valid UTF-8 from here on */
-	if (!t)
-		return NULL;
+	if (plain_text(s, limit, &len)) {
+		str(o, s, len);
+		return;
+	}
+	t = field_text(s, limit, &cut);
+	if (!t) {
+		o->oom = true;
+		return;
+	}
 	if (cut)
-		note_cut(b, key);
-	return json_string_nocheck(t);
+		note_cut(o, name);
+	str(o, t, strlen(t));
 }
 
-static void put_str(struct builder *b, const char *key, const char *s)
+static void put_str(struct out *o, const char *name, const char *s)
 {
-	if (s)
-		put(b, key, text(b, key, s, b->limit));
+	if (s) {
+		key(o, name);
+		text(o, name, s, o->limit);
+	}
 }
 
-static void put_uint(struct builder *b, const char *key, uint64_t v)
+static void put_uint(struct out *o, const char *name, uint64_t v)
 {
-	put(b, key, json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v));
+	key(o, name);
+	num(o, v > INT64_MAX ? INT64_MAX : (int64_t)v);
 }
 
-static void put_path(struct builder *b, const char *path)
+static void put_path(struct out *o, const char *path)
 {
 	size_t size = strlen(path) + strlen(PROXY_AUDIT_REDACTED) + 1;
 	_cleanup_free_ char *red = malloc(size);
 
 	if (!red || proxy_audit_redact_path(path, red, size) < 0) {
-		b->r = -ENOMEM;
+		o->oom = true;
 		return;
 	}
-	put_str(b, "path", red);
+	put_str(o, "path", red);
 }
 
-static void put_secrets(struct builder *b, const struct proxy_audit_record *rec)
+static void put_secrets(struct out *o, const struct proxy_audit_record *rec)
 {
-	json_t *arr = json_array();
 	size_t n = rec->n_secrets;
-	bool names_cut = false;
+	bool names_cut = false, first = true;
 
-	if (!arr) {
-		b->r = -ENOMEM;
-		return;
-	}
 	if (n > PROXY_AUDIT_SECRETS_MAX) {
 		n = PROXY_AUDIT_SECRETS_MAX;
 		names_cut = true;
 	}
+	key(o, "secrets");
+	raw(o, "[", 1);
 	for (size_t i = 0; i < n; i++) {
-		bool cut;
 		_cleanup_free_ char *t = NULL;
+		bool cut;
 		if (!rec->secrets[i])
 			continue;
 		t = field_text(rec->secrets[i], PROXY_AUDIT_NAME_MAX, &cut);
+		if (!t) {
+			o->oom = true;
+			return;
+		}
 		names_cut |= cut;
-		if (!t || json_array_append_new(arr, json_string(t)) < 0)
-			b->r = -ENOMEM;
+		if (!first)
+			raw(o, ",", 1);
+		first = false;
+		str(o, t, strlen(t));
 	}
+	raw(o, "]", 1);
 	if (names_cut)
-		note_cut(b, "secrets");
-	put(b, "secrets", arr);
+		note_cut(o, "secrets");
 }
 
-static void put_timings(struct builder *b, const struct proxy_audit_record *rec)
+static void put_timings(struct out *o, const struct proxy_audit_record *rec)
 {
 	static const char *const names[] = {"dns", "connect", "tls", "first_byte", "total"};
 	const int64_t v[] = {rec->dns_ms, rec->connect_ms, rec->tls_ms, rec->first_byte_ms,
 			     rec->total_ms};
-	json_t *t = json_object();
 
-	if (!t) {
-		b->r = -ENOMEM;
-		return;
+	key(o, "timings");
+	raw(o, "{", 1);
+	o->first = true;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (v[i] < 0)
+			continue;
+		key(o, names[i]);
+		num(o, v[i]);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (v[i] >= 0 && json_object_set_new_nocheck(t, names[i], json_integer(v[i])) < 0)
-			b->r = -ENOMEM;
-	put(b, "timings", t);
+	raw(o, "}", 1);
+	o->first = false;
 }
 
 int64_t proxy__audit_now_ms(void)
@@ -186,9 +285,9 @@ int64_t proxy__audit_now_ms(void)
 static __thread time_t ts_sec = -1;
 static __thread char ts_text[32];
 
-static void put_ts(struct builder *b, int64_t ms)
+static void put_ts(struct out *o, int64_t ms)
 {
-	char buf[64];
+	char buf[24];
 	struct tm tm;
 	time_t sec = (time_t)(ms / 1000);
 	int frac = (int)(ms % 1000);
@@ -199,7 +298,7 @@ static void put_ts(struct builder *b, int64_t ms)
 	}
 	if (sec != ts_sec) {
 		if (!gmtime_r(&sec, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-			b->r = -EINVAL;
+			o->bad = true;
 			return;
 		}
 		snprintf(ts_text, sizeof(ts_text), "%04d-%02d-%02dT%02d:%02d:%02d",
@@ -213,73 +312,70 @@ static void put_ts(struct builder *b, int64_t ms)
 	buf[21] = (char)('0' + frac / 10 % 10);
 	buf[22] = (char)('0' + frac % 10);
 	buf[23] = 'Z';
-	put(b, "ts", json_stringn_nocheck(buf, 24));
+	key(o, "ts");
+	str(o, buf, sizeof(buf));
 }
 
-/* The record's fields as one JSON object, which the chain's fields will
- * join (the record's line without them): into buf (size bytes) when it
- * fits, else malloc'd (*heap set); NULL with errno set. Built without the
- * log's lock: appends from several threads overlap here. */
 char *proxy__audit_body(const struct proxy_audit_record *rec, int64_t ts_ms, size_t limit,
 			char *buf, size_t size, size_t *len, char **heap)
 {
-	json_auto_t *obj = json_object();
-	struct builder b = {obj, NULL, limit, 0};
-	char *out = buf;
-	size_t n;
+	struct out o = {.b = buf, .cap = size, .first = true, .limit = limit};
 
 	*heap = NULL;
-	if (!obj)
-		return NULL;
-	put_ts(&b, ts_ms);
-	put_str(&b, "event", rec->event ? rec->event : "request");
-	put_str(&b, "session", rec->session);
-	if (rec->conn_id)
-		put_uint(&b, "conn", rec->conn_id);
-	if (rec->req_id)
-		put_uint(&b, "req", rec->req_id);
-	put_str(&b, "client", rec->client);
-	put_str(&b, "connect_host", rec->connect_host);
-	put_str(&b, "sni", rec->sni);
-	put_str(&b, "host", rec->host);
-	put_str(&b, "resolved", rec->resolved);
-	put_str(&b, "method", rec->method);
-	if (rec->path)
-		put_path(&b, rec->path);
-	put_str(&b, "decision", rec->decision);
-	put_str(&b, "rule", rec->rule);
-	put_str(&b, "level", rec->level);
-	put_str(&b, "policy_version", rec->policy_version);
-	put_str(&b, "reason", rec->reason);
-	put_str(&b, "approval_id", rec->approval_id);
-	put_str(&b, "approver", rec->approver);
-	if (rec->n_secrets && rec->secrets)
-		put_secrets(&b, rec);
-	if (rec->status)
-		put(&b, "status", json_integer(rec->status));
-	put_uint(&b, "bytes_up", rec->bytes_up);
-	put_uint(&b, "bytes_down", rec->bytes_down);
-	if (rec->has_timings)
-		put_timings(&b, rec);
-	if (b.cut)
-		put(&b, "truncated", b.cut);
-	if (b.r < 0) {
-		errno = -b.r;
+	raw(&o, "{", 1);
+	put_ts(&o, ts_ms);
+	if (o.bad) {
+		errno = EINVAL;
 		return NULL;
 	}
-	n = json_dumpb(obj, buf, size, JSON_COMPACT);
-	if (n > size) {
-		out = *heap = malloc(n);
-		if (!out || json_dumpb(obj, out, n, JSON_COMPACT) != n) {
-			free(*heap);
-			*heap = NULL;
-			errno = ENOMEM;
-			return NULL;
+	put_str(&o, "event", rec->event ? rec->event : "request");
+	put_str(&o, "session", rec->session);
+	if (rec->conn_id)
+		put_uint(&o, "conn", rec->conn_id);
+	if (rec->req_id)
+		put_uint(&o, "req", rec->req_id);
+	put_str(&o, "client", rec->client);
+	put_str(&o, "connect_host", rec->connect_host);
+	put_str(&o, "sni", rec->sni);
+	put_str(&o, "host", rec->host);
+	put_str(&o, "resolved", rec->resolved);
+	put_str(&o, "method", rec->method);
+	if (rec->path)
+		put_path(&o, rec->path);
+	put_str(&o, "decision", rec->decision);
+	put_str(&o, "rule", rec->rule);
+	put_str(&o, "level", rec->level);
+	put_str(&o, "policy_version", rec->policy_version);
+	put_str(&o, "reason", rec->reason);
+	put_str(&o, "approval_id", rec->approval_id);
+	put_str(&o, "approver", rec->approver);
+	if (rec->n_secrets && rec->secrets)
+		put_secrets(&o, rec);
+	if (rec->status) {
+		key(&o, "status");
+		num(&o, rec->status);
+	}
+	put_uint(&o, "bytes_up", rec->bytes_up);
+	put_uint(&o, "bytes_down", rec->bytes_down);
+	if (rec->has_timings)
+		put_timings(&o, rec);
+	if (o.n_cut) {
+		key(&o, "truncated");
+		raw(&o, "[", 1);
+		for (size_t i = 0; i < o.n_cut; i++) {
+			if (i)
+				raw(&o, ",", 1);
+			str(&o, o.cut[i], strlen(o.cut[i]));
 		}
-	} else if (n == 0) {
+		raw(&o, "]", 1);
+	}
+	raw(&o, "}", 1);
+	if (o.oom) {
+		free(o.heap);
 		errno = ENOMEM;
 		return NULL;
 	}
-	*len = n;
-	return out;
+	*heap = o.heap;
+	*len = o.len;
+	return o.b;
 }

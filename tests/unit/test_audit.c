@@ -229,6 +229,98 @@ static void test_threads(void)
 	      (unsigned long long)res.records, err.msg);
 }
 
+/* Random bytes a client could send: plain ASCII mostly, with quotes,
+ * backslashes, control bytes, DEL, UTF-8 of every length and invalid
+ * sequences; now and then longer than a field may be. */
+static char *random_text(unsigned *seed)
+{
+	static const char *const pieces[] = {
+		"a",  "Z",   "/",	  "?q=1", "\"", "\\", "\x01", "\n", "\t", "\x1f", "\x7f",
+		" ",  "%2F", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x91", "\xff", "\xc3(",
+		"\xed\xa0\x80", "</script>", "\\u0000"};
+	size_t n = (size_t)(rand_r(seed) % 40), len = 0;
+	char *s;
+
+	if (rand_r(seed) % 50 == 0)
+		n = PROXY_AUDIT_FIELD_MAX / 2 + (size_t)(rand_r(seed) % 400);
+	s = malloc(n * 16 + 1);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = pieces[rand_r(seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+		memcpy(s + len, p, strlen(p));
+		len += strlen(p);
+	}
+	s[len] = '\0';
+	return s;
+}
+
+/* Every line is byte for byte what jansson writes for the object it holds:
+ * loading it and dumping it again (compact, keys in their order) gives the
+ * same bytes. */
+static void test_like_jansson(void)
+{
+	const char *p = tmp("jansson.jsonl");
+	struct proxy_audit_verify_result res;
+	struct proxy_audit *a;
+	ombx_err err = {0};
+	unsigned seed = 12345;
+	int n = 3000, same = 0;
+	bool shown = false;
+
+	unlink(p);
+	if (proxy_audit_open(p, 0, &a, &err) < 0) {
+		check(false, "like jansson: open", "%s", err.msg);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct proxy_audit_record r = base;
+		char *t[8];
+		const char *secrets[3];
+		for (size_t k = 0; k < 8; k++)
+			t[k] = random_text(&seed);
+		r.method = t[0];
+		r.host = t[1];
+		r.path = t[2];
+		r.reason = t[3];
+		r.approver = rand_r(&seed) % 2 ? t[4] : NULL;
+		r.sni = rand_r(&seed) % 3 ? t[5] : NULL;
+		secrets[0] = t[6];
+		secrets[1] = NULL;
+		secrets[2] = t[7];
+		r.secrets = secrets;
+		r.n_secrets = rand_r(&seed) % 4;
+		r.status = (int)(rand_r(&seed) % 600);
+		r.bytes_up = (uint64_t)rand_r(&seed) * (rand_r(&seed) % 2 ? 1u : 4000000000u);
+		r.has_timings = rand_r(&seed) % 2;
+		r.conn_id = (uint64_t)(rand_r(&seed) % 3);
+		r.ts_ms = 1764000000123 + (int64_t)rand_r(&seed);
+		if (proxy_audit_append(a, &r, &err) < 0)
+			check(false, "like jansson: append", "%s", err.msg);
+		for (size_t k = 0; k < 8; k++)
+			free(t[k]);
+	}
+	proxy_audit_close(a);
+
+	size_t len;
+	char *all = read_file(p, &len), *line = all, *nl;
+	for (; (nl = strchr(line, '\n')); line = nl + 1) {
+		size_t ll = (size_t)(nl - line);
+		json_t *j = json_loadb(line, ll, 0, NULL);
+		char *again = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (again && strlen(again) == ll && memcmp(again, line, ll) == 0)
+			same++;
+		else if (!shown && (shown = true))
+			printf("# differs:\n#  ours    %.300s\n#  jansson %.300s\n", line,
+			       again ? again : "(does not load)");
+		free(again);
+		json_decref(j);
+	}
+	free(all);
+	check(same == n, "like jansson: every line equals jansson's dump of it", "%d of %d", same,
+	      n);
+	check(verify(p, &res, &err) == 0 && res.records == (uint64_t)n,
+	      "like jansson: the random records chain and verify", "%s", err.msg);
+}
+
 static void test_deterministic(void)
 {
 	size_t l1, l2;
@@ -616,6 +708,7 @@ int main(int argc, char **argv)
 	}
 	test_chain();
 	test_threads();
+	test_like_jansson();
 	test_deterministic();
 	test_torn();
 	test_redact();
