@@ -283,7 +283,7 @@ int64_t proxy__audit_now_ms(void)
 /* "YYYY-MM-DDTHH:MM:SS" of the last second this thread formatted: records
  * come many per second */
 static __thread time_t ts_sec = -1;
-static __thread char ts_text[32];
+static __thread char ts_text[80]; /* room for any int the compiler imagines */
 
 static void put_ts(struct out *o, int64_t ms)
 {
