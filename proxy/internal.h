@@ -255,6 +255,11 @@ int proxy__sched_spawn(struct proxy *p, void *(*fn)(void *), void *arg);
 /* poll(2) for code that may run in a coroutine: there it yields to the
  * worker until an event or the timeout; elsewhere it is poll itself. */
 int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms);
+/* Called before every read and write (io.c): a connection that never has
+ * to wait (a big transfer between fast peers) lets the others on its
+ * worker run every SCHED_OPS_TURN operations, as a thread would have been
+ * preempted. */
+void proxy__sched_tick(void);
 /* Tells the worker that an operation on fd would block (EAGAIN, or TLS
  * wanting to read or write) for events: its next wait for them sleeps
  * until the descriptor becomes ready again. Call it before every wait that

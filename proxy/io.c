@@ -95,6 +95,7 @@ ssize_t proxy__read(struct pio *p, void *buf, size_t n, int timeout_ms)
 	int64_t deadline = deadline_of(timeout_ms);
 
 	p->readable = false;
+	proxy__sched_tick();
 	for (;;) {
 		short ev = POLLIN;
 		int w;
@@ -142,6 +143,7 @@ int proxy__write(struct pio *p, const void *buf, size_t n, int timeout_ms)
 	int64_t deadline = deadline_of(timeout_ms);
 	const char *s = buf;
 
+	proxy__sched_tick();
 	while (n > 0) {
 		short ev = POLLOUT;
 		int w;

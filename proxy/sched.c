@@ -49,6 +49,7 @@
 #define SCHED_EVENTS      64
 #define SCHED_INBOX       UINT64_MAX /* epoll data of a worker's eventfd */
 #define SCHED_CORO_FDS    8 /* descriptors one coroutine waits on at once */
+#define SCHED_OPS_TURN    64 /* reads and writes a coroutine makes before it lets others run */
 
 struct worker;
 
@@ -64,6 +65,7 @@ struct coro {
 	int64_t deadline; /* of the current wait; -1 none */
 	int fds[SCHED_CORO_FDS]; /* enrolled in the worker's epoll set */
 	unsigned n_fds;
+	unsigned ops; /* since it was last switched in */
 	void *fake_stack; /* ASan's, while switched away */
 };
 
@@ -175,6 +177,7 @@ static void run(struct worker *w, struct coro *co)
 		proxy__ctx_make(&co->ctx, co->stack, PROXY_THREAD_STACK, trampoline);
 	}
 	w->cur = co;
+	co->ops = 0;
 	ERR_clear_error(); /* OpenSSL's error queue is the thread's: start clean */
 	asan_enter(&w->fake_stack, co->stack, PROXY_THREAD_STACK);
 	proxy__ctx_switch(&w->main_ctx, &co->ctx);
@@ -384,6 +387,17 @@ int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms)
 		return -1;
 	}
 	return ready;
+}
+
+void proxy__sched_tick(void)
+{
+	struct worker *w = self;
+	struct coro *co = w ? w->cur : NULL;
+
+	if (!co || ++co->ops < SCHED_OPS_TURN)
+		return;
+	runq_push(w, co); /* behind everyone ready now */
+	yield(w, co);
 }
 
 void proxy__sched_blocked(int fd, short events)
