@@ -1,9 +1,11 @@
 /* child.c - the jail from the inside: setup, the tiny init, the command.
  *
- * Runs as pid 1 of the new pid namespace, in the new user/mount/net/ipc/uts
- * namespaces, with the plan the parent prepared. Privilege is handled in
- * phases (as bubblewrap does): acquire (the user namespace's capabilities),
- * use (cgroup ns, hostname, loopback, the root file system), drop (bounding
+ * Runs as pid 1 of the new pid namespace, in the new user/mount/ipc/uts
+ * namespaces, with the plan the parent prepared; the network namespace is
+ * made by the command's process and joined by init before the command runs.
+ * Privilege is handled in phases (as bubblewrap does): acquire (the user
+ * namespace's capabilities), use (cgroup ns, hostname, the network
+ * namespace, the root file system), drop (bounding
  * set, ambient, securebits, uids, capabilities), then the command's own
  * layers (session, fds, Landlock, seccomp) immediately before execve.
  * Every failure is reported to the parent and ends the jail with 125: the
@@ -105,9 +107,9 @@ static void drop_privileges(const struct ombx__plan *p)
 	clear_capabilities(p);
 }
 
-static void write_self(const struct ombx__plan *p, const char *file, const char *content)
+static void write_self(const struct ombx__plan *p, int dir, const char *file, const char *content)
 {
-	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	int fd = openat(dir, file, O_WRONLY | O_CLOEXEC);
 	ssize_t n = (ssize_t)strlen(content);
 
 	if (fd < 0 || write(fd, content, (size_t)n) != n)
@@ -120,7 +122,7 @@ static void write_self(const struct ombx__plan *p, const char *file, const char 
  * where only its own uid and gid exist: host root is not even a name there.
  * A new user namespace starts with full capabilities and default
  * securebits, so everything is dropped again. */
-static void enter_command_userns(const struct ombx__plan *p)
+static void enter_command_userns(const struct ombx__plan *p, int proc_fd)
 {
 	char map[64];
 
@@ -131,12 +133,12 @@ static void enter_command_userns(const struct ombx__plan *p)
 	if (unshare(CLONE_NEWUSER) < 0)
 		die(p, errno, "unshare(CLONE_NEWUSER) for the command");
 	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_uid, p->jail_uid);
-	/* Before the final pivot: the host's /proc is still at /oldroot/proc,
-	 * and its /proc/self is this process. */
-	write_self(p, "/oldroot/proc/self/uid_map", map);
-	write_self(p, "/oldroot/proc/self/setgroups", "deny");
+	/* The host's /proc, opened before init began to move the root around;
+	 * its "self" is this process. */
+	write_self(p, proc_fd, "self/uid_map", map);
+	write_self(p, proc_fd, "self/setgroups", "deny");
 	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_gid, p->jail_gid);
-	write_self(p, "/oldroot/proc/self/gid_map", map);
+	write_self(p, proc_fd, "self/gid_map", map);
 	lock_capabilities(p);
 	clear_capabilities(p);
 }
@@ -198,11 +200,83 @@ static void wait_peer(int fd, char want)
 		_exit(OMBX_EXIT_FAILURE);
 }
 
+union fd_cmsg {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
+/* 'E' from the command's process, with its network namespace attached
+ * (none with --net host). A descriptor, because init could not open the
+ * namespace through the other process: it is not dumpable. */
+static void send_ready(const struct ombx__plan *p, int sock, int net_fd)
+{
+	char c = 'E';
+	union fd_cmsg u;
+	struct iovec iov = {&c, 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+
+	if (net_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &net_fd, sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != 1)
+		die(p, errno ? errno : EPIPE, "signalling the jail's init");
+}
+
+/* Waits for send_ready; returns the descriptor that came with it, or -1. */
+static int wait_ready(int sock)
+{
+	char c = 0;
+	union fd_cmsg u;
+	struct iovec iov = {&c, 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	/* EOF: the command's process failed and has said why. */
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1 || c != 'E')
+		_exit(OMBX_EXIT_FAILURE);
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* The jail's network namespace: only lo, up; with --net proxy, the proxy's
+ * sockets and routes too. Made by the command's process, which holds the
+ * capabilities for it until drop_privileges; init joins it afterwards. */
+static int make_netns(const struct ombx__plan *p, int proc_fd)
+{
+	const char *what = NULL;
+	int r, fd;
+
+	if (p->cfg->net == OMBX_NET_HOST)
+		return -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		die(p, errno, "unshare(CLONE_NEWNET)");
+	if ((fd = openat(proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+		die(p, errno, "opening the jail's network namespace");
+	if ((r = loopback_up()) < 0)
+		die(p, r, "bringing up the loopback interface");
+	if (p->cfg->net == OMBX_NET_PROXY && (r = ombx__net_proxy_setup(p->cfg->proxy_sock, &what)) < 0)
+		die(p, r, what);
+	return fd;
+}
+
 /* The command's half of the setup, run in parallel with init's mounts:
- * fill /etc, drop privileges, load seccomp; then, once init reports the root
- * complete, Landlock over it and execve. */
-__attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int to_init,
-						  int from_init)
+ * make the network namespace, drop privileges, load seccomp; then, once
+ * init reports the root complete, Landlock over it and execve. */
+__attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int proc_fd,
+						  int to_init, int from_init)
 {
 	const char *rw[4 + OMBX_MAX_BINDS];
 	/* /dev holds only the nodes mount.c put there, on a read-only tmpfs. */
@@ -210,7 +284,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	struct ombx_landlock_spec ll = {.abi = p->landlock_abi, .rw = rw, .dev = dev,
 					.n_dev = sizeof(dev) / sizeof(dev[0])};
 	const char *what = NULL;
-	int r;
+	int r, net_fd;
 
 	static const unsigned short proxy_ports[] = {OMBX_PROXY_PORT, 80, 443, 53};
 
@@ -226,17 +300,19 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 		if (p->binds[i].kind == OMBX_BIND_RW)
 			rw[ll.n_rw++] = p->binds[i].path;
 
-	if ((r = ombx__etc_populate(p, &what)) < 0)
-		die(p, r, what);
+	net_fd = make_netns(p, proc_fd);
 	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
 		die(p, errno, "setrlimit(RLIMIT_NPROC)");
 	drop_privileges(p);
 	if (p->privileged)
-		enter_command_userns(p);
-	signal_peer(p, to_init, 'E');
+		enter_command_userns(p, proc_fd);
+	close(proc_fd);
+	send_ready(p, to_init, net_fd);
 	close(to_init);
+	if (net_fd >= 0)
+		close(net_fd);
 
 	if (setsid() < 0)
 		die(p, errno, "setsid");
@@ -332,7 +408,7 @@ void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
 	const char *what = NULL;
-	int to_init[2], from_init[2];
+	int to_init[2], from_init[2], proc_fd, net_fd;
 	char go = 0;
 	int r;
 
@@ -347,33 +423,45 @@ void ombx__child_main(struct ombx__plan *p)
 		die(p, errno, "unshare(CLONE_NEWCGROUP)");
 	if (sethostname(OMBX_JAIL_HOSTNAME, strlen(OMBX_JAIL_HOSTNAME)) < 0)
 		die(p, errno, "sethostname");
-	if (p->cfg->net != OMBX_NET_HOST && (r = loopback_up()) < 0)
-		die(p, r, "bringing up the loopback interface");
-	if (p->cfg->net == OMBX_NET_PROXY && (r = ombx__net_proxy_setup(p->cfg->proxy_sock, &what)) < 0)
-		die(p, r, what);
-	if ((r = ombx__mount_begin(p, &what)) < 0)
-		die(p, r, what);
+	/* The command's process reaches its own namespaces through the host's
+	 * /proc while init moves the root around: hand it /proc. */
+	if ((proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(p, errno, "opening /proc");
 
-	/* Two halves from here, on two cores: the command's process fills /etc,
-	 * sheds its privileges and loads seccomp while init builds the rest. */
-	if (pipe2(to_init, O_CLOEXEC) < 0 || pipe2(from_init, O_CLOEXEC) < 0)
-		die(p, errno, "pipe2");
+	/* Two halves from here, on two cores: the command's process makes the
+	 * network namespace, sheds its privileges and loads seccomp while init
+	 * builds the root. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_init) < 0 ||
+	    pipe2(from_init, O_CLOEXEC) < 0)
+		die(p, errno, "the channels between init and the command");
 	command_pid = fork();
 	if (command_pid < 0)
 		die(p, errno, "fork of the command");
 	if (command_pid == 0) {
 		close(to_init[0]);
 		close(from_init[1]);
-		run_command(p, to_init[1], from_init[0]);
+		run_command(p, proc_fd, to_init[1], from_init[0]);
 	}
 	close(to_init[1]);
 	close(from_init[0]);
+	close(proc_fd);
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
 
-	if ((r = ombx__mount_rest(p, &what)) < 0)
+	if ((r = ombx__mount_begin(p, &what)) < 0 || (r = ombx__mount_rest(p, &what)) < 0 ||
+	    (r = ombx__etc_populate(p, &what)) < 0)
 		die(p, r, what);
-	wait_peer(to_init[0], 'E');
+	net_fd = wait_ready(to_init[0]);
+	/* The command's process has made the network namespace: init joins it
+	 * before the command may run, so that no jail process stays outside. */
+	if (p->cfg->net != OMBX_NET_HOST) {
+		if (net_fd < 0)
+			die(p, EPROTO, "the jail's network namespace did not arrive");
+		if (setns(net_fd, CLONE_NEWNET) < 0)
+			die(p, errno, "joining the jail's network namespace");
+	}
+	if (net_fd >= 0)
+		close(net_fd);
 	if ((r = ombx__mount_finish(p, &what)) < 0)
 		die(p, r, what);
 	signal_peer(p, from_init[1], 'R');

@@ -67,7 +67,7 @@ void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what)
  * step that failed.
  *   begin:    private tree, pivot onto a scratch tmpfs (host root at
  *             /oldroot), new root with the system binds and an empty /etc
- *   populate: /etc's copies and binds (may run in another process)
+ *   populate: /etc's copies and binds
  *   rest:     /dev, /proc, /tmp, $HOME, the workspace, --ro/--rw/--hide
  *   finish:   /etc's synthetic files, read-only; pivot into the new root,
  *             detach the host's, make / read-only */

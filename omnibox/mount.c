@@ -217,8 +217,7 @@ static const char *const etc_files[] = {
 	"/etc/bash.bashrc", "/etc/profile", "/etc/gitconfig", "/etc/locale.alias",
 };
 
-/* The synthetic files and the read-only remount; the copies are made by
- * ombx__etc_populate, in parallel with the rest of the setup. */
+/* The synthetic files; the copies are made by ombx__etc_populate. */
 static int finish_etc(const struct ombx__plan *p, const char **what)
 {
 	char buf[1024];
