@@ -107,6 +107,32 @@ static void drop_privileges(const struct ombx__plan *p)
 	clear_capabilities(p);
 }
 
+/* The kernel refuses a new user namespace (EPERM) to a process whose root
+ * is not its mount namespace's root, and while init pivots, the command's
+ * process's root is not, for a moment. So init moves the root only while
+ * that process is not making its user namespace, and the other way round.
+ * The lock is a pipe holding one byte: read it to take, write it back to
+ * give. Whoever dies holding it takes the whole jail down with it. */
+static int root_lock[2] = {-1, -1};
+
+static void root_lock_take(const struct ombx__plan *p)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(root_lock[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die(p, n < 0 ? errno : EPIPE, "taking the jail's root lock");
+}
+
+static void root_lock_give(const struct ombx__plan *p)
+{
+	if (write(root_lock[1], "L", 1) != 1)
+		die(p, errno ? errno : EPIPE, "giving back the jail's root lock");
+}
+
 static void write_self(const struct ombx__plan *p, int dir, const char *file, const char *content)
 {
 	int fd = openat(dir, file, O_WRONLY | O_CLOEXEC);
@@ -125,13 +151,18 @@ static void write_self(const struct ombx__plan *p, int dir, const char *file, co
 static void enter_command_userns(const struct ombx__plan *p, int proc_fd)
 {
 	char map[64];
+	int r, e;
 
 	/* Inherited from init, non-dumpable would make /proc/self root-owned;
 	 * nothing else runs in the jail yet, and execve resets it anyway. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	if (unshare(CLONE_NEWUSER) < 0)
-		die(p, errno, "unshare(CLONE_NEWUSER) for the command");
+	root_lock_take(p);
+	r = unshare(CLONE_NEWUSER);
+	e = errno;
+	root_lock_give(p);
+	if (r < 0)
+		die(p, e, "unshare(CLONE_NEWUSER) for the command");
 	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_uid, p->jail_uid);
 	/* The host's /proc, opened before init began to move the root around;
 	 * its "self" is this process. */
@@ -304,7 +335,8 @@ static int make_netns(const struct ombx__plan *p, int proc_fd)
 
 /* The command's half of the setup, run in parallel with init's mounts:
  * make the network namespace, drop privileges, load seccomp; then, once
- * init reports the root complete, Landlock over it and execve. */
+ * init reports the root complete, Landlock over it and execve. Until 'R'
+ * it looks up no path (only descriptors): init pivots the root under it. */
 __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int proc_fd,
 						  int to_init, int from_init)
 {
@@ -339,6 +371,8 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	if (p->privileged)
 		enter_command_userns(p, proc_fd);
 	close(proc_fd);
+	close(root_lock[0]);
+	close(root_lock[1]);
 	send_ready(p, to_init, net_fd);
 	close(to_init);
 	if (net_fd >= 0)
@@ -403,6 +437,33 @@ static void wipe_host_strings(void)
 		memset((void *)v[2], 0, v[3] - v[2]);
 }
 
+/* init's half: the whole root, up to the final pivot and the host's root
+ * detached. The command's process looks up no path until 'R' (only
+ * descriptors), so the root may move under it; only not while it makes
+ * its user namespace (root_lock). */
+static void build_root(const struct ombx__plan *p)
+{
+	const char *what = NULL;
+	int r;
+
+	root_lock_take(p);
+	r = ombx__mount_begin(p, &what);
+	root_lock_give(p);
+	if (r == 0)
+		r = ombx__mount_rest(p, &what);
+	if (r == 0)
+		r = ombx__etc_populate(p, &what);
+	if (r == 0) {
+		root_lock_take(p);
+		r = ombx__mount_finish(p, &what);
+		root_lock_give(p);
+	}
+	if (r < 0)
+		die(p, r, what);
+	close(root_lock[0]);
+	close(root_lock[1]);
+}
+
 static volatile pid_t command_pid;
 
 
@@ -439,10 +500,8 @@ __attribute__((noreturn)) static void init_loop(const struct ombx__plan *p)
 void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
-	const char *what = NULL;
 	int to_init[2], from_init[2], proc_fd, net_fd;
 	char go = 0;
-	int r;
 
 	/* Wait until the parent has written our id maps and cgroup. */
 	if (read(p->sync_fd, &go, 1) != 1 || go != 'G')
@@ -466,8 +525,9 @@ void ombx__child_main(struct ombx__plan *p)
 	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) < 0)
 		CPU_ZERO(&all_cpus); /* more CPUs than a cpu_set_t: not placed */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_init) < 0 ||
-	    pipe2(from_init, O_CLOEXEC) < 0)
+	    pipe2(from_init, O_CLOEXEC) < 0 || pipe2(root_lock, O_CLOEXEC) < 0)
 		die(p, errno, "the channels between init and the command");
+	root_lock_give(p);
 	command_pid = fork();
 	if (command_pid < 0)
 		die(p, errno, "fork of the command");
@@ -483,9 +543,7 @@ void ombx__child_main(struct ombx__plan *p)
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
 
-	if ((r = ombx__mount_begin(p, &what)) < 0 || (r = ombx__mount_rest(p, &what)) < 0 ||
-	    (r = ombx__etc_populate(p, &what)) < 0)
-		die(p, r, what);
+	build_root(p);
 	net_fd = wait_ready(to_init[0]);
 	/* The command's process has made the network namespace: init joins it
 	 * before the command may run, so that no jail process stays outside. */
@@ -497,8 +555,6 @@ void ombx__child_main(struct ombx__plan *p)
 	}
 	if (net_fd >= 0)
 		close(net_fd);
-	if ((r = ombx__mount_finish(p, &what)) < 0)
-		die(p, r, what);
 	signal_peer(p, from_init[1], 'R');
 	close(to_init[0]);
 	close(from_init[1]);

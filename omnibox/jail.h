@@ -62,9 +62,9 @@ int ombx__net_proxy_setup(int send_fd, const char **what);
 /* child.c: report a failure to the parent (async-signal-safe). */
 void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what);
 
-/* mount.c: the jail's root, in stages so that two processes can share the
- * work (see child.c). Each returns 0 or -errno with *what naming the path or
- * step that failed.
+/* mount.c: the jail's root, in stages (init runs them all while the
+ * command's process sets itself up; see child.c). Each returns 0 or -errno
+ * with *what naming the path or step that failed.
  *   begin:    private tree, pivot onto a scratch tmpfs (host root at
  *             /oldroot), new root with the system binds and an empty /etc
  *   populate: /etc's copies and binds
