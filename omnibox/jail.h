@@ -69,11 +69,12 @@ void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what)
  *             /oldroot), new root with the system binds and an empty /etc
  *   populate: /etc's copies and binds
  *   rest:     /dev, /proc, /tmp, $HOME, the workspace, --ro/--rw/--hide
- *   finish:   /etc's synthetic files, read-only; pivot into the new root,
- *             detach the host's, make / read-only */
+ *   pivot:    /etc's synthetic files; pivot into the new root
+ *   seal:     detach the host's root, make / read-only */
 int ombx__mount_begin(const struct ombx__plan *p, const char **what);
 int ombx__etc_populate(const struct ombx__plan *p, const char **what);
 int ombx__mount_rest(const struct ombx__plan *p, const char **what);
-int ombx__mount_finish(const struct ombx__plan *p, const char **what);
+int ombx__mount_pivot(const struct ombx__plan *p, const char **what);
+int ombx__mount_seal(const char **what);
 
 #endif
