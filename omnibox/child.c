@@ -312,13 +312,11 @@ static int wait_ready(int sock)
 	return fd;
 }
 
-/* The jail's network namespace: only lo, up; with --net proxy, the proxy's
- * sockets and routes too. Made by the command's process, which holds the
- * capabilities for it until drop_privileges; init joins it afterwards. */
+/* The jail's network namespace, made by the command's process while init
+ * builds the root; init joins it and sets it up (join_netns). */
 static int make_netns(const struct ombx__plan *p, int proc_fd)
 {
-	const char *what = NULL;
-	int r, fd;
+	int fd;
 
 	if (p->cfg->net == OMBX_NET_HOST)
 		return -1;
@@ -326,11 +324,33 @@ static int make_netns(const struct ombx__plan *p, int proc_fd)
 		die(p, errno, "unshare(CLONE_NEWNET)");
 	if ((fd = openat(proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		die(p, errno, "opening the jail's network namespace");
+	return fd;
+}
+
+/* init joins the namespace the command's process made, before the command
+ * may run, so that no jail process stays outside; then lo, up, and with
+ * --net proxy the proxy's sockets and routes. Here rather than in the
+ * command's process: after 'E' init has time to spare while that process
+ * loads seccomp, before it, none. */
+static void join_netns(const struct ombx__plan *p, int net_fd)
+{
+	const char *what = NULL;
+	int r;
+
+	if (p->cfg->net == OMBX_NET_HOST) {
+		if (net_fd >= 0)
+			close(net_fd);
+		return;
+	}
+	if (net_fd < 0)
+		die(p, EPROTO, "the jail's network namespace did not arrive");
+	if (setns(net_fd, CLONE_NEWNET) < 0)
+		die(p, errno, "joining the jail's network namespace");
+	close(net_fd);
 	if ((r = loopback_up()) < 0)
 		die(p, r, "bringing up the loopback interface");
 	if (p->cfg->net == OMBX_NET_PROXY && (r = ombx__net_proxy_setup(p->cfg->proxy_sock, &what)) < 0)
 		die(p, r, what);
-	return fd;
 }
 
 /* The command's half of the setup, run in parallel with init's mounts:
@@ -511,11 +531,8 @@ void ombx__child_main(struct ombx__plan *p)
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	wipe_host_strings();
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die(p, errno, "unshare(CLONE_NEWCGROUP)");
-	if (sethostname(OMBX_JAIL_HOSTNAME, strlen(OMBX_JAIL_HOSTNAME)) < 0)
-		die(p, errno, "sethostname");
 	/* The command's process reaches its own namespaces through the host's
 	 * /proc while init moves the root around: hand it /proc. */
 	if ((proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -544,19 +561,14 @@ void ombx__child_main(struct ombx__plan *p)
 	close(proc_fd);
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
+	/* init's own business, after the fork: the command's process execs. */
+	wipe_host_strings();
+	if (sethostname(OMBX_JAIL_HOSTNAME, strlen(OMBX_JAIL_HOSTNAME)) < 0)
+		die(p, errno, "sethostname");
 
 	build_root(p);
 	net_fd = wait_ready(to_init[0]);
-	/* The command's process has made the network namespace: init joins it
-	 * before the command may run, so that no jail process stays outside. */
-	if (p->cfg->net != OMBX_NET_HOST) {
-		if (net_fd < 0)
-			die(p, EPROTO, "the jail's network namespace did not arrive");
-		if (setns(net_fd, CLONE_NEWNET) < 0)
-			die(p, errno, "joining the jail's network namespace");
-	}
-	if (net_fd >= 0)
-		close(net_fd);
+	join_netns(p, net_fd);
 	signal_peer(p, from_init[1], 'R');
 	close(to_init[0]);
 	close(from_init[1]);
