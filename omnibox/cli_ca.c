@@ -3,11 +3,16 @@
  *   omnibox ca init [--ca DIR]   create it if missing (never replaces a key)
  *   omnibox ca show [--ca DIR]   subject, SHA-256 fingerprint, validity, paths
  *   omnibox ca path [--ca DIR]   the certificate's path only, for scripts
+ *   omnibox ca jail-bundle [--ca DIR]   (for `omnibox exec`, not in the usage)
+ *                                the jail's trust bundle; creates the CA too
  *
  * Exit 0, 1 on failure, 2 on a usage error. Never prints key material. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/asn1.h>
@@ -82,6 +87,27 @@ static void show(struct proxy_ca *ca)
 	       proxy_ca_key_path(ca));
 }
 
+/* The jail's trust bundle (system roots + our CA) in DIR/jail-bundle/
+ * ca-bundle.pem, the one thing of the CA directory a jail gets (read-only;
+ * the directory itself stays 0700). `omnibox exec --net proxy` has it made
+ * here only when it is older than the CA or the system roots. */
+static int jail_bundle(struct proxy_ca *ca, ombx_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int r;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/jail-bundle", proxy_ca_dir(ca)) >= sizeof(dir))
+		return ombx_err_set(err, ENAMETOOLONG, "CA directory path too long");
+	snprintf(path, sizeof(path), "%s/ca-bundle.pem", dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return ombx_err_errno(err, errno, "creating %s", dir);
+	chmod(dir, 0755); /* the jail's uid reads it */
+	if ((r = proxy_ca_bundle(ca, path, err)) < 0)
+		return r;
+	chmod(path, 0644);
+	return 0;
+}
+
 int ombx_cli_ca(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -100,7 +126,8 @@ int ombx_cli_ca(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	sub = argv[1];
-	if (strcmp(sub, "init") && strcmp(sub, "show") && strcmp(sub, "path")) {
+	if (strcmp(sub, "init") && strcmp(sub, "show") && strcmp(sub, "path") &&
+	    strcmp(sub, "jail-bundle")) {
 		ombx_cli_error("unknown ca subcommand '%s'\n%s", sub, usage);
 		return EXIT_USAGE;
 	}
@@ -121,15 +148,22 @@ int ombx_cli_ca(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	if (strcmp(sub, "init") == 0)
+	if (strcmp(sub, "init") == 0 || strcmp(sub, "jail-bundle") == 0)
 		r = proxy_ca_load_or_create(dir, NULL, &ca, &created, &err);
 	else
 		r = proxy_ca_load(dir, NULL, &ca, &err);
+	if (r == 0 && strcmp(sub, "jail-bundle") == 0) {
+		r = jail_bundle(ca, &err);
+		proxy_ca_free(ca);
+		ca = NULL;
+	}
 	if (r < 0) {
 		ombx_cli_error("%s", err.msg);
 		return 1;
 	}
-	if (strcmp(sub, "path") == 0) {
+	if (!ca) {
+		/* jail-bundle: done, silently */
+	} else if (strcmp(sub, "path") == 0) {
 		printf("%s\n", proxy_ca_cert_path(ca));
 	} else if (strcmp(sub, "init") == 0) {
 		printf("%s interception CA in %s\n", created ? "created the" : "kept the existing",

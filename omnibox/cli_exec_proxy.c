@@ -26,6 +26,7 @@
 #include "../policy/policy.h"
 #include "../proxy/ca.h"
 #include "../proxy/proxy.h"
+#include "cli.h"
 #include "cli_exec_proxy.h"
 #include "config.h"
 
@@ -119,6 +120,34 @@ static bool newer_or_same(const struct stat *a, const char *path)
 		(a->st_mtim.tv_sec == b.st_mtim.tv_sec && a->st_mtim.tv_nsec >= b.st_mtim.tv_nsec));
 }
 
+/* `omnibox ca jail-bundle --ca DIR`, run as omnibox-tools: OpenSSL is
+ * linked there, not here (cli_tools.c). It reports its own errors. */
+static int make_bundle(const char *dir, ombx_err *err)
+{
+	char path[PATH_MAX];
+	const char *argv[] = {"omnibox-tools", "ca", "jail-bundle", "--ca", dir, NULL};
+	int r = ombx_cli_sibling("omnibox-tools", path, sizeof(path)), status;
+	pid_t pid;
+
+	if (r < 0)
+		return ombx_err_errno(err, -r, "finding omnibox-tools next to omnibox");
+	pid = fork();
+	if (pid < 0)
+		return ombx_err_errno(err, errno, "fork of omnibox-tools");
+	if (pid == 0) {
+		execv(path, (char *const *)argv);
+		fprintf(stderr, "omnibox: error: cannot run %s: %m\n", path);
+		_exit(OMBX_EXIT_FAILURE);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ombx_err_errno(err, errno, "waiting for omnibox-tools");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return ombx_err_set(err, EIO, "could not make the jail's trust bundle in %s/jail-bundle",
+				    dir);
+	return 0;
+}
+
 /* The jail's trust bundle (system roots + our CA), kept in DIR/jail-bundle/
  * (0755; the CA directory itself stays 0700 and is never bound) and made
  * again only when the CA or the system roots are newer: loading the CA and
@@ -142,23 +171,11 @@ static int bundle(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *
 	snprintf(ca_pem, sizeof(ca_pem), "%s/ca.pem", dir);
 	snprintf(x->bundle_dir, sizeof(x->bundle_dir), "%s/jail-bundle", dir);
 	snprintf(path, sizeof(path), "%s/ca-bundle.pem", x->bundle_dir);
-	if (stat(path, &st) != 0 || !newer_or_same(&st, ca_pem) ||
-	    (access(PROXY_CA_SYSTEM_ROOTS, F_OK) == 0 &&
-	     !newer_or_same(&st, PROXY_CA_SYSTEM_ROOTS))) {
-		struct proxy_ca *ca = NULL;
-		if ((r = proxy_ca_load_or_create(dir, NULL, &ca, NULL, err)) < 0)
-			return r;
-		if (mkdir(x->bundle_dir, 0755) < 0 && errno != EEXIST) {
-			proxy_ca_free(ca);
-			return ombx_err_errno(err, errno, "creating %s", x->bundle_dir);
-		}
-		chmod(x->bundle_dir, 0755); /* the jail's uid reads it */
-		r = proxy_ca_bundle(ca, path, err);
-		proxy_ca_free(ca);
-		if (r < 0)
-			return r;
-		chmod(path, 0644);
-	}
+	if ((stat(path, &st) != 0 || !newer_or_same(&st, ca_pem) ||
+	     (access(PROXY_CA_SYSTEM_ROOTS, F_OK) == 0 &&
+	      !newer_or_same(&st, PROXY_CA_SYSTEM_ROOTS))) &&
+	    (r = make_bundle(dir, err)) < 0)
+		return r;
 	if ((r = ombx_config_add_bind(cfg, OMBX_BIND_RO, x->bundle_dir, err)) < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(ca_vars) / sizeof(ca_vars[0]); i++)
@@ -171,16 +188,11 @@ static void spawn_proxy(struct ombx_exec_proxy *x, int sock, const char *session
 {
 	const char *argv[EXEC_PROXY_ARGS_MAX * 2 + 3 * PROXY_SECRETS_MAX + 32];
 	char path[PATH_MAX], fdtext[16];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	size_t a = 0;
-	char *slash;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (n <= 0)
+	if (ombx_cli_sibling("omnibox-proxy", path, sizeof(path)) < 0)
 		_exit(125);
-	path[n] = '\0';
-	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "omnibox-proxy");
 	/* fd 3 for the proxy, without close-on-exec (dup2 onto itself would
 	 * keep the flag) */
 	if ((sock == 3 ? fcntl(3, F_SETFD, 0) : dup2(sock, 3)) < 0)

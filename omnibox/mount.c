@@ -217,8 +217,7 @@ static const char *const etc_files[] = {
 	"/etc/bash.bashrc", "/etc/profile", "/etc/gitconfig", "/etc/locale.alias",
 };
 
-/* The synthetic files and the read-only remount; the copies are made by
- * ombx__etc_populate, in parallel with the rest of the setup. */
+/* The synthetic files; the copies are made by ombx__etc_populate. */
 static int finish_etc(const struct ombx__plan *p, const char **what)
 {
 	char buf[1024];
@@ -244,7 +243,7 @@ static int finish_etc(const struct ombx__plan *p, const char **what)
 	if (p->cfg->net == OMBX_NET_PROXY &&
 	    (r = write_file(NEW "/etc/resolv.conf", "nameserver 127.0.0.1\noptions edns0\n")) < 0)
 		goto err;
-	return 0; /* read-only with the rest of the root, in ombx__mount_finish */
+	return 0; /* read-only with the rest of the root, in ombx__mount_seal */
 err:
 	errno = -r;
 	return fail(what, "writing", "/etc");
@@ -482,18 +481,33 @@ int ombx__mount_rest(const struct ombx__plan *p, const char **what)
 	return (r = build_workspace(p, what)) < 0 ? r : build_binds(p, what);
 }
 
-int ombx__mount_finish(const struct ombx__plan *p, const char **what)
+/* The old root goes to a directory of the new one rather than beneath it
+ * (pivot_root(".", ".")): stacked on "/", it would make every process
+ * whose root moved look chrooted until it is detached, and the command's
+ * process may be making its user namespace meanwhile (child.c). */
+#define PUT_OLD "/.oldroot"
+
+int ombx__mount_pivot(const struct ombx__plan *p, const char **what)
 {
 	int r;
 
 	if ((r = finish_etc(p, what)) < 0)
 		return r;
+	if (mkdir(NEW PUT_OLD, 0700) < 0)
+		return fail(what, "mkdir", PUT_OLD);
 	if (chdir(NEW) < 0)
 		return fail(what, "chdir", NEW);
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
+	if (syscall(SYS_pivot_root, ".", "." PUT_OLD) < 0)
 		return fail(what, "pivot_root into the jail root", "");
-	if (umount2(".", MNT_DETACH) < 0)
+	return 0;
+}
+
+int ombx__mount_seal(const char **what)
+{
+	if (umount2(PUT_OLD, MNT_DETACH) < 0)
 		return fail(what, "detaching the host root", "");
+	if (rmdir(PUT_OLD) < 0)
+		return fail(what, "rmdir", PUT_OLD);
 	if (chdir("/") < 0)
 		return fail(what, "chdir", "/");
 	if (setattr("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false) < 0)

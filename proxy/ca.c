@@ -58,25 +58,6 @@ int proxy_ca__serial(X509 *x)
 
 /* ---- paths and files ---- */
 
-int proxy_ca_default_dir(char *buf, size_t size, ombx_err *err)
-{
-	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (xdg && xdg[0] == '/') {
-		n = snprintf(buf, size, "%s/omnigent/ca", xdg);
-	} else {
-		if (!home || home[0] != '/')
-			return ombx_err_set(err, ENOENT,
-					    "no home directory to keep the CA in: set HOME or "
-					    "XDG_DATA_HOME, or give --ca DIR");
-		n = snprintf(buf, size, "%s/.local/share/omnigent/ca", home);
-	}
-	if (n < 0 || (size_t)n >= size)
-		return ombx_err_set(err, ENAMETOOLONG, "the default CA directory path is too long");
-	return 0;
-}
-
 /* mkdir -p, every created component 0700. */
 static int mkdir_p(const char *path, ombx_err *err)
 {

@@ -103,6 +103,12 @@ jail trap -- sh -c 'trap "echo trapped; exit 7" USR1; kill -USR1 $$; sleep 1'
 expect_rc trap 7 "a shell traps a signal it sends itself and exits from the trap"
 expect_in "$T/trap.out" "trapped" "the trap handler ran"
 
+# --- the command gets every CPU omnibox had (setup places its process on
+# another CPU than init's for a while, and must give them all back)
+HOSTCPUS=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+jail cpus -- sh -c 'sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status'
+expect_out cpus "$HOSTCPUS" "the command may run on every CPU omnibox may ($HOSTCPUS)"
+
 # --- exit codes
 jail exit3 -- sh -c 'exit 3'
 expect_rc exit3 3 "the command's own exit status"
