@@ -384,6 +384,14 @@ static int run(struct opts *o)
 	for (size_t i = 0; i < o->n_policy; i++)
 		if (policy_engine_reload(eng, (enum policy_level)i, o->policy[i], &err) < 0)
 			goto fail;
+	/* the listeners before anything is created on disk (the CA, the
+	 * log): a start refused for a bad address leaves nothing behind */
+	for (size_t i = 0; i < o->n_listen; i++) {
+		int fd = make_listener(o->listen[i], &err);
+		if (fd < 0)
+			goto fail;
+		o->po.listen_fds[o->po.n_listen++] = fd;
+	}
 	if (proxy_ca_load_or_create(o->ca, NULL, &ca, NULL, &err) < 0)
 		goto fail;
 	if (!o->audit) {
@@ -393,12 +401,6 @@ static int run(struct opts *o)
 	}
 	if (proxy_audit_open(o->audit, 0, &audit, &err) < 0)
 		goto fail;
-	for (size_t i = 0; i < o->n_listen; i++) {
-		int fd = make_listener(o->listen[i], &err);
-		if (fd < 0)
-			goto fail;
-		o->po.listen_fds[o->po.n_listen++] = fd;
-	}
 	if (o->jail_socket >= 0 && receive_jail_sockets(o, &err) < 0)
 		goto fail;
 	if (o->approvals && proxy_approvals_open(o->approvals, &appr, &err) < 0)

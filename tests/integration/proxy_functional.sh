@@ -146,4 +146,31 @@ req_n() { echo "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["req
 # ---- the log ----
 run verify "$OMNIBOX" audit "$AUDIT" --verify
 expect_rc verify 0 "the audit log verifies"
+
+# ---- bad flags: refused before listening, saying which flag and why ----
+# badflag NAME WANT_RC TEXT ARGS...: omnibox proxy ARGS exits WANT_RC and its
+# stderr contains TEXT
+badflag() {
+	_bn=$1 _brc=$2 _bt=$3
+	shift 3
+	run "bad-$_bn" "$OMNIBOX" proxy --policy "$T/policy.yaml" --audit "$T/bad.jsonl" \
+		--ca "$T/ca-bad" "$@"
+	if [ "$RC" -eq "$_brc" ] && grep -qF -- "$_bt" "$T/bad-$_bn.err"; then
+		ok "bad flag $_bn: exit $RC, '$(head -n 1 "$T/bad-$_bn.err" | cut -c1-80)'"
+	else
+		fail "bad flag $_bn: exit $RC, stderr '$(head -n 1 "$T/bad-$_bn.err")'"
+	fi
+}
+badflag unknown 2 "unrecognized option '--bogus'" --listen 127.0.0.1:0 --bogus
+badflag listen 125 '--listen "nonsense": expected ADDR:PORT' --listen nonsense
+badflag port 125 '--listen "127.0.0.1:99999"' --listen 127.0.0.1:99999
+badflag resolve 2 '--resolve "bad": expected HOST:PORT:ADDRESS' --listen 127.0.0.1:0 --resolve bad
+badflag cidr 2 'prefix length /99' --listen 127.0.0.1:0 --allow-cidr 10.0.0.0/99
+badflag max-conns 2 "--max-conns wants 1 to 100000" --listen 127.0.0.1:0 --max-conns x
+badflag workers-0 2 "--workers wants 1 to 16" --listen 127.0.0.1:0 --workers 0
+badflag workers-17 2 "--workers wants 1 to 16" --listen 127.0.0.1:0 --workers 17
+badflag ask-timeout 2 "--ask-timeout wants" --listen 127.0.0.1:0 --ask-timeout 0
+badflag policy 125 "cannot open policy" --listen 127.0.0.1:0 --policy "$T/missing.yaml"
+[ ! -e "$T/bad.jsonl" ] && [ ! -e "$T/ca-bad" ] && ok "no refused start left an audit log or a CA behind" ||
+	fail "a refused start wrote $(ls -d "$T/bad.jsonl" "$T/ca-bad" 2>/dev/null)"
 finish
