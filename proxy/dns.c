@@ -55,17 +55,62 @@ int proxy__dns_name_of(struct proxy *p, const struct policy_addr *a, char *out, 
 	return r;
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of name in the index: its entry, or the empty slot it would take. */
+static size_t index_slot(const struct proxy *p, const char *name)
+{
+	size_t mask = p->dns_index_cap - 1, k = name_hash(name) & mask;
+
+	while (p->dns_index[k] && strcmp(p->dns_names[p->dns_index[k] - 1], name) != 0)
+		k = (k + 1) & mask;
+	return k;
+}
+
+/* Room for one more name in the index (rebuilt twice as large when half
+ * full); -ENOMEM. */
+static int index_room(struct proxy *p)
+{
+	size_t cap = p->dns_index_cap ? p->dns_index_cap : 128;
+	uint32_t *old = p->dns_index;
+
+	if (p->dns_index && (p->n_dns_names + 1) * 2 <= p->dns_index_cap)
+		return 0;
+	while ((p->n_dns_names + 1) * 2 > cap)
+		cap *= 2;
+	p->dns_index = calloc(cap, sizeof(*p->dns_index));
+	if (!p->dns_index) {
+		p->dns_index = old;
+		return -ENOMEM;
+	}
+	p->dns_index_cap = cap;
+	for (size_t i = 0; i < p->n_dns_names; i++)
+		p->dns_index[index_slot(p, p->dns_names[i])] = (uint32_t)i + 1;
+	free(old);
+	return 0;
+}
+
 /* The fake address of name (canonical), allocated on first sight. */
 static int fake_of(struct proxy *p, const char *name, uint32_t *ip)
 {
+	size_t k;
 	int r = 0;
 
 	pthread_mutex_lock(&p->dns_lock);
-	for (size_t i = 0; i < p->n_dns_names; i++)
-		if (strcmp(p->dns_names[i], name) == 0) {
-			*ip = FAKE_BASE + (uint32_t)i;
+	if (p->dns_index) {
+		k = index_slot(p, name);
+		if (p->dns_index[k]) {
+			*ip = FAKE_BASE + p->dns_index[k] - 1;
 			goto out;
 		}
+	}
 	if (p->n_dns_names >= PROXY_DNS_NAMES_MAX) {
 		r = -ENOSPC;
 		goto out;
@@ -80,11 +125,16 @@ static int fake_of(struct proxy *p, const char *name, uint32_t *ip)
 		p->dns_names = nv;
 		p->cap_dns_names = cap;
 	}
+	if (index_room(p) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 	p->dns_names[p->n_dns_names] = strdup(name);
 	if (!p->dns_names[p->n_dns_names]) {
 		r = -ENOMEM;
 		goto out;
 	}
+	p->dns_index[index_slot(p, name)] = (uint32_t)p->n_dns_names + 1;
 	*ip = FAKE_BASE + (uint32_t)p->n_dns_names++;
 out:
 	pthread_mutex_unlock(&p->dns_lock);
@@ -320,6 +370,8 @@ void proxy__dns_stop(struct proxy *p)
 	for (size_t i = 0; i < p->n_dns_names; i++)
 		free(p->dns_names[i]);
 	free(p->dns_names);
+	free(p->dns_index);
 	p->dns_names = NULL;
-	p->n_dns_names = 0;
+	p->dns_index = NULL;
+	p->n_dns_names = p->dns_index_cap = 0;
 }

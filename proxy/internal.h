@@ -69,6 +69,8 @@ struct proxy {
 	pthread_mutex_t dns_lock; /* dns_names */
 	char **dns_names;         /* index i: the name of fake address base + i */
 	size_t n_dns_names, cap_dns_names;
+	uint32_t *dns_index; /* open addressing over dns_names: i + 1, 0 empty */
+	size_t dns_index_cap; /* a power of two, at least twice n_dns_names */
 	pthread_t dns_thread;
 	bool dns_started;
 	int dns_stop[2];

@@ -25,6 +25,7 @@ cat >"$T/policy.yaml" <<EOF
 egress:
   allow:
     - "GET,POST origin.test/**"
+    - "GET *.many.test/**"
   ask:
     - "POST origin.test/echo/ask/**"
 secrets:
@@ -62,6 +63,16 @@ def dns(server, name):
     return "%s rcode=%d answer=%s" % (a[0], d[3] & 15, ans)
 show("dns-8.8.8.8-origin", lambda: dns("8.8.8.8", "origin.test"))
 show("dns-8.8.8.8-unlisted", lambda: dns("8.8.8.8", "example.com"))
+def many():
+    names = ["n%d.many.test" % i for i in range(500)]
+    first = [dns("127.0.0.1", n).split("answer=")[1] for n in names]
+    again = [dns("127.0.0.1", n).split("answer=")[1] for n in reversed(names)][::-1]
+    if len(set(first)) != len(names) or first != again:
+        return "distinct %d of %d, stable %s" % (len(set(first)), len(names), first == again)
+    if not all(a.startswith(("198.18.", "198.19.")) for a in first):
+        return "outside the fake range: %s" % [a for a in first if not a.startswith("198.1")][:3]
+    return "500 distinct, stable"
+show("dns-many", many)
 def tcp(addr, port):
     s = socket.create_connection((addr, port), timeout=3); s.close(); return "connected"
 show("tcp-other-port", lambda: tcp("93.184.216.34", 8080))
@@ -118,6 +129,7 @@ expect other-host 403 "an unlisted host is refused with 403"
 expect metadata "4[0-9]{2}" "the metadata address is refused"
 expect dns-8.8.8.8-origin "8.8.8.8 rcode=0 answer=198\.1[89]\..*" "DNS to 8.8.8.8 is answered by the stub with a fake address"
 expect dns-8.8.8.8-unlisted "8.8.8.8 rcode=3 answer=-" "an unlisted name gets NXDOMAIN, nothing recursed"
+expect dns-many "500 distinct, stable" "500 names under an allowed wildcard: one fake address each, the same when asked again"
 expect tcp-other-port "PermissionError|ConnectionRefusedError" "TCP to another port is refused"
 expect tcp-ssh "PermissionError|ConnectionRefusedError" "TCP to a loopback service is refused"
 expect udp-443 "timeout|TimeoutError" "UDP (QUIC) to :443 goes nowhere"
