@@ -138,7 +138,7 @@ int ombx_cli_exec(int argc, char **argv)
 	bool net_given = false;
 	char session[40];
 	struct ombx_result res;
-	ombx_err err = {0};
+	ombx_err err = {0}, perr = {0};
 	const char *profile = NULL, *json_status = NULL;
 	int opt, r, code = OMBX_EXIT_FAILURE;
 
@@ -209,12 +209,14 @@ int ombx_cli_exec(int argc, char **argv)
 		cfg.jail_id = session;
 		if ((r = ombx_exec_proxy_start(&px, &cfg, session, &err)) < 0) {
 			ombx_cli_error("exec: %s", err.msg);
-			ombx_exec_proxy_stop(&px, &cfg);
+			ombx_exec_proxy_stop(&px, &cfg, &perr);
 			goto refused;
 		}
 	}
 	r = ombx_run(&cfg, &res, &err);
-	ombx_exec_proxy_stop(&px, &cfg);
+	/* a proxy gone before the jail ran is the jail's own error, below */
+	if (ombx_exec_proxy_stop(&px, &cfg, &perr) != 0 && r == 0)
+		ombx_cli_error("exec: %s", perr.msg);
 	if (r < 0) {
 		ombx_cli_error("%s", err.msg);
 		res.exit_code = OMBX_EXIT_FAILURE;

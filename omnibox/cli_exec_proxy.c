@@ -257,15 +257,37 @@ int ombx_exec_proxy_start(struct ombx_exec_proxy *x, struct ombx_config *cfg, co
 	return 0;
 }
 
-void ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg)
+int ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *err)
 {
+	int status = 0, died = 0;
+	pid_t r;
+
 	if (cfg->proxy_sock >= 0)
 		close(cfg->proxy_sock);
 	cfg->proxy_sock = -1;
-	if (x->pid > 0) {
+	if (x->pid <= 0)
+		return 0;
+	while ((r = waitpid(x->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == x->pid) { /* gone before we asked it to go */
+		died = status ? status : -1;
+		if (WIFSIGNALED(status))
+			ombx_err_set(err, EPIPE,
+				     "the egress proxy (omnibox-proxy) was killed by signal %d while "
+				     "the command ran: from then on the jail's connections went "
+				     "nowhere (failed closed)",
+				     WTERMSIG(status));
+		else
+			ombx_err_set(err, EPIPE,
+				     "the egress proxy (omnibox-proxy) exited with status %d while "
+				     "the command ran: from then on the jail's connections went "
+				     "nowhere (failed closed); its messages are above",
+				     WEXITSTATUS(status));
+	} else {
 		kill(x->pid, SIGTERM);
 		while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		x->pid = -1;
 	}
+	x->pid = -1;
+	return died;
 }

@@ -31,7 +31,9 @@ int ombx_exec_proxy_flag(struct ombx_exec_proxy *x, const char *flag, const char
  * omnibox-proxy; sets cfg->proxy_sock. */
 int ombx_exec_proxy_start(struct ombx_exec_proxy *x, struct ombx_config *cfg, const char *session,
 			  ombx_err *err);
-/* Stops the proxy; safe after a failed start. */
-void ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg);
+/* Stops the proxy; safe after a failed start. Returns 0, or when the proxy
+ * had already exited (it died while the jail ran) its wait status, with
+ * why in err. */
+int ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *err);
 
 #endif

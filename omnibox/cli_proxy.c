@@ -310,8 +310,7 @@ static int receive_jail_sockets(struct opts *o, ombx_err *err)
 	do
 		n = recvmsg(o->jail_socket, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	close(o->jail_socket);
-	o->jail_socket = -1;
+	/* the socket stays open: once serving, we say so on it (run) */
 	o->po.listeners_elsewhere = true;
 	if (n <= 0)
 		return ombx_err_set(err, EPROTO, "the jail sent no listening sockets");
@@ -433,9 +432,17 @@ static int run(struct opts *o)
 	}
 	if (o->ready && write_file(o->ready, text, &err) < 0)
 		goto fail;
-	if (o->jail_socket_given) /* omnibox exec: its output is the command's */
-		;
-	else
+	if (o->jail_socket >= 0) {
+		/* omnibox exec: the jail's init waits for this before the command
+		 * runs; a proxy that failed to get here closed the socket instead,
+		 * and no command runs */
+		if (send(o->jail_socket, "K", 1, MSG_NOSIGNAL) != 1) {
+			ombx_err_set(&err, errno ? errno : EPIPE, "telling the jail the proxy serves");
+			goto fail;
+		}
+		close(o->jail_socket);
+		o->jail_socket = -1;
+	} else if (!o->jail_socket_given) /* omnibox exec: its output is the command's */
 		fprintf(stderr, "omnibox proxy: listening on %.*s (CA %s, audit %s%s%s)\n",
 			(int)(len ? len - 1 : 0), text, proxy_ca_cert_path(ca), o->audit,
 			appr ? ", approvals " : "", appr ? o->approvals : "");

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ static const struct lsock socks[] = {
 	{AF_INET6, SOCK_STREAM, "::", 53, 'D'},
 };
 #define N_SOCKS (sizeof(socks) / sizeof(socks[0]))
+#define PROXY_START_MS 30000 /* for the proxy to serve what it was sent */
 
 static int make_socket(const struct lsock *s)
 {
@@ -130,6 +132,28 @@ static int route_everything_local(const char **what)
 	return r;
 }
 
+/* The proxy says 'K' once it serves the sockets; a proxy that could not
+ * start (a secret's source missing, say) closes its end instead, having
+ * said why on stderr: then no command may run. */
+static int wait_proxy(int fd, const char **what)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char k = 0;
+	int r;
+
+	while ((r = poll(&pfd, 1, PROXY_START_MS)) < 0 && errno == EINTR)
+		;
+	if (r == 0) {
+		*what = "the egress proxy did not start in time";
+		return -ETIMEDOUT;
+	}
+	if (r < 0 || recv(fd, &k, 1, 0) != 1 || k != 'K') {
+		*what = "the egress proxy did not start (its error is above)";
+		return -EPIPE;
+	}
+	return 0;
+}
+
 int ombx__net_proxy_setup(int send_fd, const char **what)
 {
 	int fds[N_SOCKS];
@@ -169,6 +193,8 @@ int ombx__net_proxy_setup(int send_fd, const char **what)
 			r = errno ? -errno : -EIO;
 		}
 	}
+	if (r == 0)
+		r = wait_proxy(send_fd, what);
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
 	close(send_fd);

@@ -146,4 +146,47 @@ jail=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["jail_id"])
 [ "$(records_matching decision=ask status=200)" -ge 1 ] && ok "the approved ask is recorded" || fail "no approved ask record"
 run verify "$OMNIBOX" audit "$AUDIT" --verify
 expect_rc verify 0 "the audit log verifies"
+
+# ---- a proxy that cannot start (here: a secret's source is missing): no
+# command runs ----
+cd "$WS" || die "cd $WS"
+rm -f "$WS/ran"
+run nostart env -u OMBX_TEST_KEY "$OMNIBOX" exec --workspace "$WS" --policy "$T/policy.yaml" \
+	--audit "$T/audit-nostart.jsonl" --ca "$T/ca" -- sh -c 'touch ran'
+cd / || true
+expect_rc nostart 125 "a proxy that cannot start: omnibox exec refuses"
+grep -q "OMBX_TEST_KEY is not set" "$T/nostart.err" && grep -q "egress proxy did not start" "$T/nostart.err" &&
+	ok "it says why: $(grep -o 'the egress proxy did not start.*' "$T/nostart.err" | cut -c1-60)" ||
+	fail "nostart stderr: $(cat "$T/nostart.err")"
+[ ! -e "$WS/ran" ] && ok "the command never ran" || fail "the command ran without its proxy"
+
+# ---- the proxy dies while the jail runs: the jail's way out is gone (fails
+# closed), and omnibox says so ----
+cat >"$WS/late.sh" <<'EOF'
+touch started
+while [ ! -e ready-to-die ]; do sleep 0.1; done
+sleep 1
+echo "late: $(curl -sS --max-time 5 https://origin.test/echo -o /dev/null -w '%{http_code}' 2>&1)"
+EOF
+cd "$WS" || die "cd $WS"
+rm -f "$WS/ready-to-die" "$WS/started"
+OMBX_TEST_KEY=$SECRET "$OMNIBOX" exec --workspace "$WS" --policy "$T/policy.yaml" --audit "$T/audit-late.jsonl" \
+	--ca "$T/ca" --upstream-ca "$PKI/ca.pem" --allow-cidr "$ADDR/32" \
+	--resolve "origin.test:443:$ADDR" -- sh ./late.sh >"$T/late.out" 2>"$T/late.err" &
+lpid=$!
+cd / || true
+i=0
+while [ ! -e "$WS/started" ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+ppid=$(pgrep -f -- "omnibox-proxy .*--audit $T/audit-late.jsonl")
+[ -n "$ppid" ] && kill -9 $ppid
+touch "$WS/ready-to-die"
+wait $lpid
+grep -Eq "^late: .*(000|Couldn't connect)" "$T/late.out" && ok "after the proxy died, the jail's request went nowhere: $(cut -c1-80 "$T/late.out")" ||
+	fail "late request: $(cat "$T/late.out")"
+grep -q "egress proxy (omnibox-proxy) was killed by signal 9 while the command ran" "$T/late.err" &&
+	ok "omnibox says the proxy died: $(grep -o 'the egress proxy.*' "$T/late.err" | cut -c1-90)" ||
+	fail "no word of the proxy's death: $(cat "$T/late.err")"
 finish
