@@ -10,6 +10,7 @@
  * record.c   audit records for requests and refused connections
  * park.c     idle connections held by one epoll thread, without a thread each
  * sched.c    active connections as coroutines on a few event-loop threads
+ * sched_wait.c  a coroutine's waits on descriptors (sched_int.h: shared)
  * ctx.c      switching between coroutine stacks (ctx.h)
  * dns.c      the jail's DNS stub and its fake addresses */
 #ifndef OMBX_PROXY_INTERNAL_H

@@ -3,10 +3,11 @@
  * A connection's code reads as if it had a thread of its own: it reads,
  * writes and waits with deadlines (io.c, tls.c, upstream.c, relay.c). Here
  * each active connection runs as a coroutine on one of a few worker threads
- * (one per CPU). Where it would block in poll(2) it arms its descriptors in
- * its worker's epoll set (one-shot, level-triggered: poll's semantics) and
- * yields; the worker runs whichever connections are ready, many per wakeup,
- * instead of a thread sleeping and waking twice per request.
+ * (one per CPU). Where it would block in poll(2) it waits on its
+ * descriptors in its worker's epoll set (sched_wait.c) and yields; the
+ * worker runs whichever connections are ready, many per wakeup, instead of
+ * a thread sleeping and waking twice per request. A coroutine that never
+ * waits yields every SCHED_OPS_TURN reads and writes (proxy__sched_tick).
  *
  * Rules for code that runs in a coroutine:
  *  - never hold a mutex across proxy__poll: another coroutine of the same
@@ -32,6 +33,7 @@
 
 #include "proxy/ctx.h"
 #include "proxy/internal.h"
+#include "proxy/sched_int.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SCHED_ASAN 1
@@ -44,72 +46,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-#define SCHED_WORKERS_MAX 16
-#define SCHED_STACKS_KEPT 32 /* free stacks a worker keeps for new coroutines */
-#define SCHED_EVENTS      64
-#define SCHED_INBOX       UINT64_MAX /* epoll data of a worker's eventfd */
-#define SCHED_CORO_FDS    8 /* descriptors one coroutine waits on at once */
-#define SCHED_OPS_TURN    64 /* reads and writes a coroutine makes before it lets others run */
-
-struct worker;
-
-struct coro {
-	struct proxy_ctx ctx;
-	char *stack; /* PROXY_THREAD_STACK bytes above one guard page */
-	struct worker *w;
-	void *(*fn)(void *);
-	void *arg;
-	struct coro *next;          /* inbox or run queue */
-	struct coro *wprev, *wnext; /* the worker's waiting list */
-	bool started, done, queued, waiting;
-	int64_t deadline; /* of the current wait; -1 none */
-	int fds[SCHED_CORO_FDS]; /* enrolled in the worker's epoll set */
-	unsigned n_fds;
-	unsigned ops; /* since it was last switched in */
-	void *fake_stack; /* ASan's, while switched away */
-};
-
-/* A descriptor in a worker's epoll set, edge-triggered: ready holds the
- * events seen since the coroutine last found the descriptor would block
- * (proxy__sched_blocked), which is when it waits. */
-struct fdent {
-	struct coro *owner;  /* the coroutine that enrolled it; NULL: not in the set */
-	struct coro *waiter; /* owner while it waits on it */
-	uint32_t ready, want;
-};
-
-struct worker {
-	struct proxy_sched *s;
-	pthread_t thread;
-	int epfd, evfd;
-	pthread_mutex_t lock; /* inbox, stacks, n_coros, stop */
-	struct coro *inbox, *inbox_tail;
-	char *stacks[SCHED_STACKS_KEPT];
-	unsigned n_stacks;
-	unsigned n_coros; /* started or queued here */
-	bool stop;
-	/* touched only by the worker's own thread */
-	struct coro *runq, *runq_tail;
-	struct coro *waiting;
-	int64_t next_deadline;
-	struct fdent *fds;
-	size_t n_fds;
-	struct proxy_ctx main_ctx;
-	struct coro *cur;
-	void *fake_stack; /* ASan's: the thread's own stack while a coroutine runs */
-	const void *main_bottom;
-	size_t main_size;
-};
-
-struct proxy_sched {
-	struct worker w[SCHED_WORKERS_MAX];
-	unsigned n;
-	atomic_uint next;
-};
-
-static __thread struct worker *self;
-
-static void unenroll(struct worker *w, struct coro *co, int fd, bool del);
+__thread struct worker *proxy__sched_self;
 
 static size_t stack_total(void)
 {
@@ -158,7 +95,7 @@ static void asan_entered(void *save, const void **bottom, size_t *size)
 
 static void trampoline(void)
 {
-	struct worker *w = self;
+	struct worker *w = proxy__sched_self;
 	struct coro *co = w->cur;
 
 	asan_entered(NULL, &w->main_bottom, &w->main_size);
@@ -186,7 +123,7 @@ static void run(struct worker *w, struct coro *co)
 	if (!co->done)
 		return;
 	while (co->n_fds) /* still open (a parked client): out of our set */
-		unenroll(w, co, co->fds[0], true);
+		proxy__sched_unenroll(w, co, co->fds[0], true);
 	pthread_mutex_lock(&w->lock);
 	if (w->n_stacks < SCHED_STACKS_KEPT)
 		w->stacks[w->n_stacks++] = co->stack;
@@ -197,7 +134,7 @@ static void run(struct worker *w, struct coro *co)
 	free(co);
 }
 
-static void yield(struct worker *w, struct coro *co)
+void proxy__sched_yield(struct worker *w, struct coro *co)
 {
 	asan_enter(&co->fake_stack, w->main_bottom, w->main_size);
 	proxy__ctx_switch(&co->ctx, &w->main_ctx);
@@ -206,7 +143,7 @@ static void yield(struct worker *w, struct coro *co)
 
 /* ---- the worker's queues ---- */
 
-static void runq_push(struct worker *w, struct coro *co)
+void proxy__sched_runq_push(struct worker *w, struct coro *co)
 {
 	if (co->queued)
 		return;
@@ -232,7 +169,7 @@ static struct coro *runq_pop(struct worker *w)
 	return co;
 }
 
-static void wait_add(struct worker *w, struct coro *co)
+void proxy__sched_wait_add(struct worker *w, struct coro *co)
 {
 	co->waiting = true;
 	co->wprev = NULL;
@@ -256,7 +193,7 @@ static void wake(struct worker *w, struct coro *co)
 		w->waiting = co->wnext;
 	if (co->wnext)
 		co->wnext->wprev = co->wprev;
-	runq_push(w, co);
+	proxy__sched_runq_push(w, co);
 }
 
 static void expire(struct worker *w, int64_t now)
@@ -275,157 +212,6 @@ static void expire(struct worker *w, int64_t now)
 	}
 }
 
-static struct fdent *fdent(struct worker *w, int fd)
-{
-	if (fd < 0)
-		return NULL;
-	if ((size_t)fd >= w->n_fds) {
-		size_t n = w->n_fds ? w->n_fds : 256;
-		struct fdent *f;
-		while (n <= (size_t)fd)
-			n *= 2;
-		f = realloc(w->fds, n * sizeof(*f));
-		if (!f)
-			return NULL;
-		memset(f + w->n_fds, 0, (n - w->n_fds) * sizeof(*f));
-		w->fds = f;
-		w->n_fds = n;
-	}
-	return &w->fds[fd];
-}
-
-/* Puts fd in the worker's epoll set for co, edge-triggered, for as long as
- * co runs or until proxy__close: no epoll_ctl per wait. */
-static int enroll(struct worker *w, struct coro *co, int fd, struct fdent **out)
-{
-	struct fdent *e = fdent(w, fd);
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.u64 = (uint64_t)fd};
-
-	if (!e)
-		return fd < 0 ? -EBADF : -ENOMEM;
-	*out = e;
-	if (e->owner == co)
-		return 0;
-	if (e->owner || co->n_fds == SCHED_CORO_FDS)
-		return -EBUSY; /* another connection's descriptor: a bug, refused */
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
-	    (errno != EEXIST || epoll_ctl(w->epfd, EPOLL_CTL_MOD, fd, &ev) < 0))
-		return -errno;
-	*e = (struct fdent){.owner = co}; /* readiness comes as the first edge */
-	co->fds[co->n_fds++] = fd;
-	return 0;
-}
-
-/* Forgets fd (closed, or leaving with its coroutine). */
-static void unenroll(struct worker *w, struct coro *co, int fd, bool del)
-{
-	for (unsigned i = 0; i < co->n_fds; i++) {
-		if (co->fds[i] != fd)
-			continue;
-		co->fds[i] = co->fds[--co->n_fds];
-		if (del)
-			epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
-		w->fds[fd] = (struct fdent){0};
-		return;
-	}
-}
-
-static uint32_t ready_for(const struct fdent *e, short events)
-{
-	return e->ready & ((uint32_t)events | EPOLLERR | EPOLLHUP);
-}
-
-int proxy__poll(struct pollfd *pfd, unsigned n, int timeout_ms)
-{
-	struct worker *w = self;
-	struct coro *co = w ? w->cur : NULL;
-	int ready = 0, err = 0;
-
-	if (!co)
-		return poll(pfd, n, timeout_ms);
-	for (unsigned i = 0; i < n; i++) {
-		struct fdent *e;
-		pfd[i].revents = 0;
-		if (pfd[i].fd < 0)
-			continue;
-		err = -enroll(w, co, pfd[i].fd, &e);
-		if (err == EBADF || err == EPERM) { /* as poll(2) reports them */
-			pfd[i].revents = POLLNVAL;
-			err = 0;
-			ready++;
-			continue;
-		}
-		if (err)
-			break;
-		if (ready_for(e, pfd[i].events))
-			ready++;
-	}
-	if (!err && !ready) {
-		for (unsigned i = 0; i < n; i++)
-			if (pfd[i].fd >= 0) {
-				w->fds[pfd[i].fd].waiter = co;
-				w->fds[pfd[i].fd].want = (uint32_t)pfd[i].events;
-			}
-		co->deadline = timeout_ms < 0 ? -1 : proxy__now_ms() + timeout_ms;
-		wait_add(w, co);
-		yield(w, co);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		struct fdent *e;
-		if (pfd[i].fd < 0 || pfd[i].revents == POLLNVAL)
-			continue;
-		if ((size_t)pfd[i].fd >= w->n_fds || (e = &w->fds[pfd[i].fd])->owner != co)
-			continue;
-		e->waiter = NULL;
-		pfd[i].revents = (short)ready_for(e, pfd[i].events);
-	}
-	ready = 0;
-	for (unsigned i = 0; i < n; i++)
-		ready += pfd[i].revents != 0;
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return ready;
-}
-
-void proxy__sched_tick(void)
-{
-	struct worker *w = self;
-	struct coro *co = w ? w->cur : NULL;
-
-	if (!co || ++co->ops < SCHED_OPS_TURN)
-		return;
-	runq_push(w, co); /* behind everyone ready now */
-	yield(w, co);
-}
-
-void proxy__sched_blocked(int fd, short events)
-{
-	struct worker *w = self;
-
-	if (w && w->cur && fd >= 0 && (size_t)fd < w->n_fds && w->fds[fd].owner == w->cur)
-		w->fds[fd].ready &= ~(uint32_t)events;
-}
-
-bool proxy__sched_ready(int fd, short events)
-{
-	struct worker *w = self;
-
-	if (!w || !w->cur || fd < 0 || (size_t)fd >= w->n_fds || w->fds[fd].owner != w->cur)
-		return true;
-	return ready_for(&w->fds[fd], events) != 0;
-}
-
-void proxy__close(int fd)
-{
-	struct worker *w = self;
-
-	if (w && w->cur && fd >= 0 && (size_t)fd < w->n_fds && w->fds[fd].owner == w->cur)
-		unenroll(w, w->cur, fd, false); /* close(2) takes it out of the set */
-	close(fd);
-}
-
 /* ---- the worker's loop ---- */
 
 static void take_inbox(struct worker *w)
@@ -439,7 +225,7 @@ static void take_inbox(struct worker *w)
 	pthread_mutex_unlock(&w->lock);
 	for (; co; co = next) {
 		next = co->next;
-		runq_push(w, co);
+		proxy__sched_runq_push(w, co);
 	}
 }
 
@@ -448,7 +234,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct epoll_event ev[SCHED_EVENTS];
 
-	self = w;
+	proxy__sched_self = w;
 	w->next_deadline = INT64_MAX;
 	for (;;) {
 		int64_t now = proxy__now_ms();
@@ -562,7 +348,7 @@ int proxy__sched_block(void (*fn)(void *), void *arg)
 	pthread_t t;
 	int r;
 
-	if (!self || !self->cur) {
+	if (!proxy__sched_self || !proxy__sched_self->cur) {
 		fn(arg);
 		return 0;
 	}
