@@ -7,8 +7,8 @@
  * cheap enough for the proxy's hot path (docs/PERFORMANCE.md). The chain's
  * own fields (v, seq, prev) are added by audit.c. */
 #include <errno.h>
-#include <stdint.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -309,7 +309,6 @@ int proxy__sched_spawn(struct proxy *p, void *(*fn)(void *), void *arg)
 		return -ENOMEM;
 	}
 	co->stack = stack;
-	co->w = w;
 	co->fn = fn;
 	co->arg = arg;
 	co->deadline = -1;
@@ -399,7 +398,6 @@ int proxy__sched_init(struct proxy *p, unsigned n, ombx_err *err)
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals go to the embedder */
 	for (; s->n < n; s->n++) {
 		struct worker *w = &s->w[s->n];
-		w->s = s;
 		w->epfd = w->evfd = -1;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

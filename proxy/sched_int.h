@@ -22,7 +22,6 @@ struct worker;
 struct coro {
 	struct proxy_ctx ctx;
 	char *stack; /* PROXY_THREAD_STACK bytes above one guard page */
-	struct worker *w;
 	void *(*fn)(void *);
 	void *arg;
 	struct coro *next;          /* inbox or run queue */
@@ -45,7 +44,6 @@ struct fdent {
 };
 
 struct worker {
-	struct proxy_sched *s;
 	pthread_t thread;
 	int epfd, evfd;
 	pthread_mutex_t lock; /* inbox, stacks, n_coros, stop */
