@@ -24,6 +24,10 @@
 /* Room for the chain's fields: {"v":N,"seq":N,"prev":"<64 hex>","recovered":N} */
 #define CHAIN_MAX 192
 
+/* Bytes of records waiting for the writer; past it an appender waits (a
+ * stalled disk holds the proxy back rather than growing its memory). */
+#define QUEUE_MAX (1024 * 1024)
+
 /* A record built and waiting for the writer. */
 struct queued {
 	struct queued *next;
@@ -33,7 +37,9 @@ struct queued {
 
 struct proxy_audit {
 	pthread_mutex_t lock; /* the queue, writing, broken */
+	pthread_cond_t drained; /* the writer took the queue, or stopped writing */
 	struct queued *q_head, *q_tail;
+	size_t q_bytes; /* queued, bounded by QUEUE_MAX */
 	bool writing; /* an appender is writing: the chain below is its alone */
 	int fd;
 	unsigned flags;
@@ -242,8 +248,11 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 	/* Group commit: the appender that finds no one writing writes every
 	 * record queued until the queue is empty, one write(2) per batch; the
 	 * others queue theirs and return at once (no thread waits on another's
-	 * write). Order in the file is the order of queueing. */
+	 * write), unless the queue is full. Order in the file is the order of
+	 * queueing. */
 	pthread_mutex_lock(&a->lock);
+	while (a->writing && !a->broken && a->q_bytes + blen > QUEUE_MAX)
+		pthread_cond_wait(&a->drained, &a->lock);
 	if (a->broken) {
 		pthread_mutex_unlock(&a->lock);
 		free(q);
@@ -257,6 +266,7 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 	else
 		a->q_head = q;
 	a->q_tail = q;
+	a->q_bytes += blen;
 	if (a->writing) {
 		pthread_mutex_unlock(&a->lock);
 		return 0;
@@ -267,6 +277,8 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 		bool broken = false;
 		int rb;
 		a->q_head = a->q_tail = NULL;
+		a->q_bytes = 0;
+		pthread_cond_broadcast(&a->drained);
 		pthread_mutex_unlock(&a->lock);
 		rb = write_batch(a, batch, &broken, err);
 		if (rb < 0 && r == 0)
@@ -275,6 +287,7 @@ int proxy_audit_append(struct proxy_audit *a, const struct proxy_audit_record *r
 		a->broken |= broken;
 	}
 	a->writing = false;
+	pthread_cond_broadcast(&a->drained);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -380,6 +393,7 @@ int proxy_audit_open(const char *path, unsigned flags, struct proxy_audit **out,
 		return ombx_err_set(err, ENOMEM, "audit log %s: out of memory", path);
 	a->fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->drained, NULL);
 	a->flags = flags;
 	memcpy(a->prev, PROXY_AUDIT_GENESIS, sizeof(a->prev));
 	a->path = strdup(path);
@@ -417,6 +431,7 @@ void proxy_audit_close(struct proxy_audit *a)
 		free(q);
 	}
 	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->drained);
 	free(a->path);
 	free(a);
 }
