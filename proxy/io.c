@@ -3,8 +3,8 @@
  * connection's coroutine only until the deadline (slowloris). */
 #include <errno.h>
 #include <poll.h>
-#include <time.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
