@@ -64,23 +64,32 @@ static void refused(const char *why)
 		abort();
 }
 
+/* Whether the parser took a whole head (r > 0); a refusal must say why, and
+ * only a buffer shorter than the limit may be incomplete. */
+static bool parsed(int r, const char *why, size_t size)
+{
+	if (r == HTTP_BAD) {
+		refused(why);
+		return false;
+	}
+	if (r == HTTP_INCOMPLETE) {
+		if (size >= HTTP_HEAD_MAX)
+			abort();
+		return false;
+	}
+	if (r < 0)
+		abort();
+	return true;
+}
+
 static void request(const char *buf, size_t size)
 {
 	static struct http_request req, again;
 	const char *why = NULL;
 	int r = http_parse_request(buf, size, &req, &why);
 
-	if (r == HTTP_BAD) {
-		refused(why);
+	if (!parsed(r, why, size))
 		return;
-	}
-	if (r == HTTP_INCOMPLETE) {
-		if (size >= HTTP_HEAD_MAX)
-			abort();
-		return;
-	}
-	if (r < 0)
-		abort();
 	check_head(buf, size, r, &req.h);
 	within(buf, (size_t)r, req.method, req.method_len);
 	within(buf, (size_t)r, req.target, req.target_len);
@@ -106,17 +115,8 @@ static void response(const char *buf, size_t size, bool head, bool connect)
 	const char *why = NULL;
 	int r = http_parse_response(buf, size, head, connect, &res, &why);
 
-	if (r == HTTP_BAD) {
-		refused(why);
+	if (!parsed(r, why, size))
 		return;
-	}
-	if (r == HTTP_INCOMPLETE) {
-		if (size >= HTTP_HEAD_MAX)
-			abort();
-		return;
-	}
-	if (r < 0)
-		abort();
 	check_head(buf, size, r, &res.h);
 	within(buf, (size_t)r, res.reason, res.reason_len);
 	if (res.status < 100 || res.status > 599)
