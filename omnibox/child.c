@@ -313,10 +313,11 @@ static int wait_ready(int sock)
 }
 
 /* The jail's network namespace, made by the command's process while init
- * builds the root; init joins it and sets it up (join_netns). */
+ * builds the root, with lo up; init joins it (join_netns). lo here, not in
+ * init: init's half (the root) is the longer one, by more than this. */
 static int make_netns(const struct ombx__plan *p, int proc_fd)
 {
-	int fd;
+	int fd, r;
 
 	if (p->cfg->net == OMBX_NET_HOST)
 		return -1;
@@ -324,14 +325,15 @@ static int make_netns(const struct ombx__plan *p, int proc_fd)
 		die(p, errno, "unshare(CLONE_NEWNET)");
 	if ((fd = openat(proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		die(p, errno, "opening the jail's network namespace");
+	if ((r = loopback_up()) < 0)
+		die(p, r, "bringing up the loopback interface");
 	return fd;
 }
 
 /* init joins the namespace the command's process made, before the command
- * may run, so that no jail process stays outside; then lo, up, and with
- * --net proxy the proxy's sockets and routes. Here rather than in the
- * command's process: after 'E' init has time to spare while that process
- * loads seccomp, before it, none. */
+ * may run, so that no jail process stays outside; then, with --net proxy,
+ * the proxy's sockets and routes (the proxy must have them before the
+ * command runs, and only init waits for 'K'). */
 static void join_netns(const struct ombx__plan *p, int net_fd)
 {
 	const char *what = NULL;
@@ -347,8 +349,6 @@ static void join_netns(const struct ombx__plan *p, int net_fd)
 	if (setns(net_fd, CLONE_NEWNET) < 0)
 		die(p, errno, "joining the jail's network namespace");
 	close(net_fd);
-	if ((r = loopback_up()) < 0)
-		die(p, r, "bringing up the loopback interface");
 	if (p->cfg->net == OMBX_NET_PROXY && (r = ombx__net_proxy_setup(p->cfg->proxy_sock, &what)) < 0)
 		die(p, r, what);
 }
