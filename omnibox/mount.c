@@ -190,7 +190,14 @@ static int write_file(const char *path, const char *content)
 	return write(fd, content, n) == (ssize_t)n ? 0 : -EIO;
 }
 
-static int tmpfs(const char *dst, const char *opts, unsigned long flags, const char **what)
+/* Writable scratch space at dst: a directory of the root tmpfs bound onto
+ * itself, so that it stays writable when the root is made read-only. One
+ * tmpfs for the whole jail rather than one per directory: a superblock
+ * fewer each to make and, at exit, to tear down. Links and renames cannot
+ * cross between these mounts and the root (EXDEV), as between tmpfses.
+ * uid/gid -1: left as made (the setup's own, which may be all it has). */
+static int scratch(const char *dst, mode_t mode, uid_t uid, gid_t gid, uint64_t attrs,
+		   const char **what)
 {
 	char to[PATH_MAX + sizeof(NEW)];
 	int r;
@@ -199,10 +206,14 @@ static int tmpfs(const char *dst, const char *opts, unsigned long flags, const c
 	r = mkdir_p(to, 0755);
 	if (r < 0) {
 		errno = -r;
-		return fail(what, "creating mount point for", dst);
+		return fail(what, "creating", dst);
 	}
-	if (mount("tmpfs", to, "tmpfs", flags | MS_NOSUID | MS_NODEV, opts) < 0)
-		return fail(what, "mounting tmpfs on", dst);
+	if (chown(to, uid, gid) < 0 || chmod(to, mode) < 0)
+		return fail(what, "setting the owner and mode of", dst);
+	if (mount(to, to, NULL, MS_BIND, NULL) < 0)
+		return fail(what, "bind-mounting", dst);
+	if (attrs && setattr(to, attrs, false) < 0)
+		return fail(what, "restricting mount", dst);
 	return 0;
 }
 
@@ -289,9 +300,7 @@ static int build_dev(const char **what)
 	if (mount("devpts", NEW "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
 		return fail(what, "mounting devpts on", "/dev/pts");
-	if ((r = tmpfs("/dev/shm", "mode=1777", MS_NOEXEC, what)) < 0)
-		return r;
-	return 0;
+	return scratch("/dev/shm", 01777, (uid_t)-1, (gid_t)-1, MOUNT_ATTR_NOEXEC, what);
 }
 
 static int build_proc(const char **what)
@@ -468,15 +477,13 @@ int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 
 int ombx__mount_rest(const struct ombx__plan *p, const char **what)
 {
-	char opts[64];
 	int r;
 
 	if ((r = build_dev(what)) < 0 || (r = build_proc(what)) < 0)
 		return r;
 	/* Scratch space first, so a workspace beneath /tmp or $HOME lands on it. */
-	snprintf(opts, sizeof(opts), "mode=0700,uid=%u,gid=%u", p->jail_uid, p->jail_gid);
-	if ((r = tmpfs("/tmp", "mode=1777", 0, what)) < 0 ||
-	    (r = tmpfs(OMBX_JAIL_HOME, opts, 0, what)) < 0)
+	if ((r = scratch("/tmp", 01777, (uid_t)-1, (gid_t)-1, 0, what)) < 0 ||
+	    (r = scratch(OMBX_JAIL_HOME, 0700, p->jail_uid, p->jail_gid, 0, what)) < 0)
 		return r;
 	return (r = build_workspace(p, what)) < 0 ? r : build_binds(p, what);
 }
