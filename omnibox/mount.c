@@ -114,33 +114,31 @@ static int bind(const char *src, const char *dst, uint64_t attrs, const char **w
 	return 0;
 }
 
-static int copy_symlink(const char *path, const char **what)
+static int copy_symlink(int from_dir, int to_dir, const char *name, const char *path,
+			const char **what)
 {
-	char from[PATH_MAX + sizeof(OLD)], to[PATH_MAX + sizeof(NEW)], target[PATH_MAX];
-	ssize_t n;
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(from_dir, name, target, sizeof(target) - 1);
 
-	snprintf(from, sizeof(from), OLD "%s", path);
-	snprintf(to, sizeof(to), NEW "%s", path);
-	n = readlink(from, target, sizeof(target) - 1);
 	if (n < 0)
 		return fail(what, "readlink", path);
 	target[n] = '\0';
-	if (symlink(target, to) < 0 && errno != EEXIST)
+	if (symlinkat(target, to_dir, name) < 0 && errno != EEXIST)
 		return fail(what, "symlink", path);
 	return 0;
 }
 
 /* Copies a small regular file into the new root: cheaper than a bind mount
  * to set up and to tear down, and a snapshot is all /etc needs. */
-static int copy_file(const char *from, const char *to, off_t size)
+static int copy_file(int from_dir, int to_dir, const char *name, off_t size)
 {
-	_cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int in = openat(from_dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_close_ int out = -1;
 	off_t off = 0;
 
 	if (in < 0)
 		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	out = openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0)
 		return -errno;
 	while (off < size) {
@@ -153,31 +151,45 @@ static int copy_file(const char *from, const char *to, off_t size)
 	return 0;
 }
 
-/* Mirrors path into the new root read-only if it exists: symlinks as
- * symlinks, small files as copies, the rest as read-only binds. */
-static int mirror_ro(const char *path, bool optional, const char **what)
+/* Mirrors path (from_dir/name on the host, to_dir/name in the new root)
+ * read-only if it exists: symlinks as symlinks, small files as copies, the
+ * rest as read-only binds. Directory descriptors, so that each lookup is
+ * one component, not a walk from the root across /oldroot. */
+static int mirror_ro(int from_dir, int to_dir, const char *name, const char *path, bool optional,
+		     const char **what)
 {
-	char from[PATH_MAX + sizeof(OLD)], to[PATH_MAX + sizeof(NEW)];
 	struct stat st;
 	int r;
 
-	snprintf(from, sizeof(from), OLD "%s", path);
-	if (lstat(from, &st) < 0) {
+	if (fstatat(from_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (optional && errno == ENOENT)
 			return 0;
 		return fail(what, "stat", path);
 	}
 	if (S_ISLNK(st.st_mode))
-		return copy_symlink(path, what);
+		return copy_symlink(from_dir, to_dir, name, path, what);
 	if (S_ISREG(st.st_mode) && st.st_size <= OMBX_COPY_MAX) {
-		snprintf(to, sizeof(to), NEW "%s", path);
-		if ((r = copy_file(from, to, st.st_size)) < 0) {
+		if ((r = copy_file(from_dir, to_dir, name, st.st_size)) < 0) {
 			errno = -r;
 			return fail(what, "copying", path);
 		}
 		return 0;
 	}
 	return bind(path, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
+}
+
+/* The two directories mirror_ro works between, opened once. */
+static int open_dirs(const char *from, const char *to, int fds[2], const char **what)
+{
+	fds[0] = open(from, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fds[0] < 0)
+		return fail(what, "opening", from);
+	fds[1] = open(to, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fds[1] < 0) {
+		close(fds[0]);
+		return fail(what, "opening", to);
+	}
+	return 0;
 }
 
 static int write_file(const char *path, const char *content)
@@ -226,6 +238,7 @@ static const char *const etc_files[] = {
 	"/etc/host.conf", "/etc/gai.conf", "/etc/localtime", "/etc/timezone", "/etc/os-release",
 	"/etc/debian_version", "/etc/protocols", "/etc/services", "/etc/inputrc",
 	"/etc/bash.bashrc", "/etc/profile", "/etc/gitconfig", "/etc/locale.alias",
+	"/etc/resolv.conf", /* with --net host only */
 };
 
 /* The synthetic files; the copies are made by ombx__etc_populate. */
@@ -262,12 +275,15 @@ err:
 
 int ombx__etc_populate(const struct ombx__plan *p, const char **what)
 {
-	int r = 0;
+	size_t n = ARRAY_SIZE(etc_files) - (p->cfg->net == OMBX_NET_HOST ? 0 : 1);
+	int dir[2], r;
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(etc_files); i++)
-		r = mirror_ro(etc_files[i], true, what);
-	if (r == 0 && p->cfg->net == OMBX_NET_HOST)
-		r = mirror_ro("/etc/resolv.conf", true, what);
+	if ((r = open_dirs(OLD "/etc", NEW "/etc", dir, what)) < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = mirror_ro(dir[0], dir[1], etc_files[i] + 5, etc_files[i], true, what);
+	close(dir[0]);
+	close(dir[1]);
 	return r;
 }
 
@@ -449,7 +465,7 @@ static int build_binds(const struct ombx__plan *p, const char **what)
 
 int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 {
-	int r, fd;
+	int r, fd, dir[2];
 
 	*what = "mount";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -468,9 +484,14 @@ int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 		return fail(what, "chdir", "/");
 	if (mount("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return fail(what, "mounting the root tmpfs on", NEW);
-	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
-		if ((r = mirror_ro(system_dirs[i], i > 0, what)) < 0)
-			return r;
+	if ((r = open_dirs(OLD, NEW, dir, what)) < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(system_dirs); i++)
+		r = mirror_ro(dir[0], dir[1], system_dirs[i] + 1, system_dirs[i], i > 0, what);
+	close(dir[0]);
+	close(dir[1]);
+	if (r < 0)
+		return r;
 	/* Like /dev: a directory of the root, read-only with it at the end. */
 	return mkdir(NEW "/etc", 0755) < 0 ? fail(what, "mkdir", "/etc") : 0;
 }
