@@ -382,7 +382,12 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 		if (p->binds[i].kind == OMBX_BIND_RW)
 			rw[ll.n_rw++] = p->binds[i].path;
 
+	/* Inherited from init before it went non-dumpable (early fork). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_DUMPABLE)");
 	net_fd = make_netns(p, proc_fd);
+	/* Until the parent has written the id maps, no uid or gid exists. */
+	wait_peer(from_init, 'M');
 	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
@@ -519,18 +524,27 @@ __attribute__((noreturn)) static void init_loop(const struct ombx__plan *p)
 	_exit(WEXITSTATUS(status));
 }
 
+/* "go": the parent has written the id maps (and joined init to its
+ * cgroup, if any). */
+static void wait_go(const struct ombx__plan *p)
+{
+	char go = 0;
+
+	if (read(p->sync_fd, &go, 1) != 1 || go != 'G')
+		_exit(OMBX_EXIT_FAILURE);
+}
+
 void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
 	int to_init[2], from_init[2], proc_fd, net_fd;
-	char go = 0;
 
-	/* Wait until the parent has written our id maps and cgroup. */
-	if (read(p->sync_fd, &go, 1) != 1 || go != 'G')
-		_exit(OMBX_EXIT_FAILURE);
-
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die(p, errno, "prctl(PR_SET_DUMPABLE)");
+	/* The command's process is forked before "go" unless init is to be
+	 * moved into a cgroup (which would leave it behind): the network
+	 * namespace, its longest step, needs a user namespace's capability
+	 * but no uid or gid, so it starts while the parent writes the maps. */
+	if (p->in_cgroup)
+		wait_go(p);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die(p, errno, "unshare(CLONE_NEWCGROUP)");
 	/* The command's process reaches its own namespaces through the host's
@@ -558,6 +572,13 @@ void ombx__child_main(struct ombx__plan *p)
 	place_command(command_pid);
 	close(to_init[1]);
 	close(from_init[0]);
+	if (!p->in_cgroup)
+		wait_go(p);
+	/* Not before the maps: a non-dumpable process's /proc files are
+	 * root's, and an unprivileged parent could not write them. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_DUMPABLE)");
+	signal_peer(p, from_init[1], 'M');
 	close(proc_fd);
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);

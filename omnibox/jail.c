@@ -445,6 +445,7 @@ int ombx_run(const struct ombx_config *cfg, struct ombx_result *res, ombx_err *e
 	p.nproc = cfg->pids ? cfg->pids : OMBX_DEFAULT_PIDS;
 	if ((r = make_cgroup(cfg, res->jail_id, &cg, &res->layers, err)) < 0)
 		goto out;
+	p.in_cgroup = cg != NULL;
 	if (cfg->tty && (r = ombx_tty_prepare(&w.tty, &p.tty, err)) < 0)
 		goto out;
 	if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(msg_pipe, O_CLOEXEC) < 0) {
