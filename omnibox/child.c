@@ -262,37 +262,40 @@ static void unplace_self(void)
 }
 
 union fd_cmsg {
-	char buf[CMSG_SPACE(sizeof(int))];
+	char buf[CMSG_SPACE(2 * sizeof(int))];
 	struct cmsghdr align;
 };
 
-/* 'E' from the command's process, with its network namespace attached
- * (none with --net host). A descriptor, because init could not open the
- * namespace through the other process: it is not dumpable. */
-static void send_ready(const struct ombx__plan *p, int sock, int net_fd)
+/* A one-byte message with n (at most two) descriptors attached: 'E' from
+ * the command's process with its network namespace (none with --net
+ * host), 'M' from init with its mount and IPC namespaces. Descriptors,
+ * because neither may open the other's namespaces through /proc (or a
+ * pidfd): each is non-dumpable. */
+static void send_fds(const struct ombx__plan *p, int sock, char c, const int *fds, size_t n)
 {
-	char c = 'E';
 	union fd_cmsg u;
 	struct iovec iov = {&c, 1};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *cm;
 
-	if (net_fd >= 0) {
+	if (n > 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &net_fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
 	}
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != 1)
-		die(p, errno ? errno : EPIPE, "signalling the jail's init");
+		die(p, errno ? errno : EPIPE, "signalling the jail's other half");
 }
 
-/* Waits for send_ready; returns the descriptor that came with it, or -1. */
-static int wait_ready(int sock)
+/* Waits for send_fds' message `want`; fills fds[0..n) with the descriptors
+ * that came with it, -1 for any missing. EOF or another message: the other
+ * half failed and has said why; leave quietly. */
+static void wait_fds(int sock, char want, int *fds, size_t n)
 {
 	char c = 0;
 	union fd_cmsg u;
@@ -300,16 +303,19 @@ static int wait_ready(int sock)
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
-	int fd = -1;
+	size_t got = 0;
 
-	/* EOF: the command's process failed and has said why. */
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1 || c != 'E')
+	for (size_t i = 0; i < n; i++)
+		fds[i] = -1;
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1 || c != want)
 		_exit(OMBX_EXIT_FAILURE);
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	    cm->cmsg_len >= CMSG_LEN(0))
+		got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	if (got > n) /* more than asked for: none is trusted */
+		_exit(OMBX_EXIT_FAILURE);
+	memcpy(fds, CMSG_DATA(cm), got * sizeof(int));
 }
 
 /* The jail's network namespace, made by the command's process while init
@@ -353,6 +359,30 @@ static void join_netns(const struct ombx__plan *p, int net_fd)
 		die(p, r, what);
 }
 
+/* init makes the jail's mount and IPC namespaces right after the fork, so
+ * that this process starts sooner, and sends them with 'M' (after the id
+ * maps); it joins them here, while it still has the capabilities that
+ * takes, and under the root lock: setns gives it the namespace's root as
+ * its root, which must not be read in the middle of one of init's pivots. */
+static void join_init_namespaces(const struct ombx__plan *p, int from_init)
+{
+	int fds[2], r, e;
+
+	wait_fds(from_init, 'M', fds, 2);
+	if (fds[0] < 0 || fds[1] < 0)
+		die(p, EPROTO, "the jail's mount and IPC namespaces did not arrive");
+	root_lock_take(p);
+	r = setns(fds[0], CLONE_NEWNS);
+	e = errno;
+	root_lock_give(p);
+	if (r < 0)
+		die(p, e, "joining the jail's mount namespace");
+	if (setns(fds[1], CLONE_NEWIPC) < 0)
+		die(p, errno, "joining the jail's IPC namespace");
+	close(fds[0]);
+	close(fds[1]);
+}
+
 /* The command's half of the setup, run in parallel with init's mounts:
  * make the network namespace, drop privileges, load seccomp; then, once
  * init reports the root complete, Landlock over it and execve. Until 'R'
@@ -386,8 +416,9 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_DUMPABLE)");
 	net_fd = make_netns(p, proc_fd);
-	/* Until the parent has written the id maps, no uid or gid exists. */
-	wait_peer(from_init, 'M');
+	/* 'M' comes once the parent has written the id maps (until then no uid
+	 * or gid exists), with the namespaces init made. */
+	join_init_namespaces(p, from_init);
 	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
@@ -398,7 +429,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	close(proc_fd);
 	close(root_lock[0]);
 	close(root_lock[1]);
-	send_ready(p, to_init, net_fd);
+	send_fds(p, to_init, 'E', &net_fd, net_fd >= 0 ? 1 : 0);
 	close(to_init);
 	if (net_fd >= 0)
 		close(net_fd);
@@ -537,7 +568,7 @@ static void wait_go(const struct ombx__plan *p)
 void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
-	int to_init[2], from_init[2], proc_fd, net_fd;
+	int to_init[2], from_init[2], proc_fd, net_fd, ns_fds[2];
 
 	/* The command's process is forked before "go" unless init is to be
 	 * moved into a cgroup (which would leave it behind): the network
@@ -558,7 +589,8 @@ void ombx__child_main(struct ombx__plan *p)
 	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) < 0)
 		CPU_ZERO(&all_cpus); /* more CPUs than a cpu_set_t: not placed */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_init) < 0 ||
-	    pipe2(from_init, O_CLOEXEC) < 0 || pipe2(root_lock, O_CLOEXEC) < 0)
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, from_init) < 0 ||
+	    pipe2(root_lock, O_CLOEXEC) < 0)
 		die(p, errno, "the channels between init and the command");
 	root_lock_give(p);
 	command_pid = fork();
@@ -572,14 +604,21 @@ void ombx__child_main(struct ombx__plan *p)
 	place_command(command_pid);
 	close(to_init[1]);
 	close(from_init[0]);
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
+		die(p, errno, "unshare(CLONE_NEWNS | CLONE_NEWIPC)");
+	if ((ns_fds[0] = openat(proc_fd, "self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (ns_fds[1] = openat(proc_fd, "self/ns/ipc", O_RDONLY | O_CLOEXEC)) < 0)
+		die(p, errno, "opening the jail's mount and IPC namespaces");
+	close(proc_fd);
 	if (!p->in_cgroup)
 		wait_go(p);
 	/* Not before the maps: a non-dumpable process's /proc files are
 	 * root's, and an unprivileged parent could not write them. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	signal_peer(p, from_init[1], 'M');
-	close(proc_fd);
+	send_fds(p, from_init[1], 'M', ns_fds, 2);
+	close(ns_fds[0]);
+	close(ns_fds[1]);
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
 	/* init's own business, after the fork: the command's process execs. */
@@ -588,7 +627,7 @@ void ombx__child_main(struct ombx__plan *p)
 		die(p, errno, "sethostname");
 
 	build_root(p);
-	net_fd = wait_ready(to_init[0]);
+	wait_fds(to_init[0], 'E', &net_fd, 1);
 	join_netns(p, net_fd);
 	signal_peer(p, from_init[1], 'R');
 	close(to_init[0]);
