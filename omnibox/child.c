@@ -146,12 +146,24 @@ static void write_self(const struct ombx__plan *p, int dir, const char *file, co
 /* Under root, the jail's user namespace maps host uid 0 (setup needs it to
  * reach root-only directories). The command goes one namespace deeper,
  * where only its own uid and gid exist: host root is not even a name there.
- * A new user namespace starts with full capabilities and default
- * securebits, so everything is dropped again. */
+ * Its ids are changed first (so that it may map them itself, and gives up
+ * every capability in the jail's namespace with them); the bounding set,
+ * securebits and the rest are locked once, in the new namespace, which
+ * starts with a full bounding set whatever it was before: dropping it in
+ * the jail's namespace as well (41 prctls, each a new set of credentials)
+ * changed nothing the command ever had. */
 static void enter_command_userns(const struct ombx__plan *p, int proc_fd)
 {
 	char map[64];
 	int r, e;
+
+	if (setgroups(0, NULL) < 0)
+		die(p, errno, "clearing supplementary groups");
+	if (setresgid(p->jail_gid, p->jail_gid, p->jail_gid) < 0)
+		die(p, errno, "setresgid to the jail gid");
+	if (setresuid(p->jail_uid, p->jail_uid, p->jail_uid) < 0)
+		die(p, errno, "setresuid to the jail uid");
+	clear_capabilities(p);
 
 	/* Inherited from init, non-dumpable would make /proc/self root-owned;
 	 * nothing else runs in the jail yet, and execve resets it anyway. */
@@ -423,9 +435,10 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
 		die(p, errno, "setrlimit(RLIMIT_NPROC)");
-	drop_privileges(p);
 	if (p->privileged)
 		enter_command_userns(p, proc_fd);
+	else
+		drop_privileges(p);
 	close(proc_fd);
 	close(root_lock[0]);
 	close(root_lock[1]);
