@@ -522,13 +522,8 @@ static void build_root(const struct ombx__plan *p)
 		r = ombx__mount_rest(p, &what);
 	if (r == 0)
 		r = ombx__etc_populate(p, &what);
-	if (r == 0) {
-		root_lock_take(p);
-		r = ombx__mount_pivot(p, &what);
-		root_lock_give(p);
-	}
 	if (r == 0)
-		r = ombx__mount_seal(&what);
+		r = ombx__mount_seal(p, &what);
 	if (r < 0)
 		die(p, r, what);
 	close(root_lock[0]);

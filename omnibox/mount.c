@@ -6,8 +6,11 @@
  * read-only /proc/sys, a minimal /dev, and no /sys. Everything nosuid,nodev
  * except the device nodes. The host root is detached at the end.
  *
- * Follows bubblewrap's two-step pivot: first pivot onto a scratch tmpfs so the
- * host root is reachable as /oldroot while the new root is assembled. */
+ * One pivot, first: the jail's root tmpfs is mounted over /tmp (in this
+ * private namespace) only to pivot into it, and the jail is then built in
+ * place, the host root reachable as /oldroot until it is detached at the
+ * end. (bubblewrap pivots twice, onto a scratch tmpfs and then into the
+ * new root; one tmpfs and one pivot fewer here.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,9 +26,8 @@
 #include "../common/cleanup.h"
 #include "jail.h"
 
-#define BASE "/tmp"
-#define OLD "/oldroot"
-#define NEW "/newroot"
+#define OLD "/oldroot"  /* the host root while the jail is built */
+#define EMPTY "/.empty" /* bound over each --hide file, unlinked at the end */
 #define OMBX_COPY_MAX (256 * 1024)
 
 static char what_buf[PATH_MAX + 64];
@@ -94,12 +96,12 @@ static int make_target(const char *dst, bool is_dir)
 /* Binds host path `src` (seen under /oldroot) at `dst` in the new root. */
 static int bind(const char *src, const char *dst, uint64_t attrs, const char **what)
 {
-	char from[PATH_MAX + sizeof(OLD)], to[PATH_MAX + sizeof(NEW)];
+	char from[PATH_MAX + sizeof(OLD)], to[PATH_MAX + 1];
 	struct stat st;
 	int r;
 
 	snprintf(from, sizeof(from), OLD "%s", src);
-	snprintf(to, sizeof(to), NEW "%s", dst);
+	snprintf(to, sizeof(to), "%s", dst);
 	if (stat(from, &st) < 0)
 		return fail(what, "stat", src);
 	r = make_target(to, S_ISDIR(st.st_mode));
@@ -211,10 +213,10 @@ static int write_file(const char *path, const char *content)
 static int scratch(const char *dst, mode_t mode, uid_t uid, gid_t gid, uint64_t attrs,
 		   const char **what)
 {
-	char to[PATH_MAX + sizeof(NEW)];
+	char to[PATH_MAX + 1];
 	int r;
 
-	snprintf(to, sizeof(to), NEW "%s", dst);
+	snprintf(to, sizeof(to), "%s", dst);
 	r = mkdir_p(to, 0755);
 	if (r < 0) {
 		errno = -r;
@@ -252,20 +254,20 @@ static int finish_etc(const struct ombx__plan *p, const char **what)
 		 "user:x:%u:%u:omnibox jail user:" OMBX_JAIL_HOME ":/bin/sh\n"
 		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
 		 p->jail_uid, p->jail_gid);
-	if ((r = write_file(NEW "/etc/passwd", buf)) < 0)
+	if ((r = write_file("/etc/passwd", buf)) < 0)
 		goto err;
 	snprintf(buf, sizeof(buf), "root:x:0:\nuser:x:%u:\nnogroup:x:65534:\n", p->jail_gid);
-	if ((r = write_file(NEW "/etc/group", buf)) < 0)
+	if ((r = write_file("/etc/group", buf)) < 0)
 		goto err;
-	r = write_file(NEW "/etc/hosts", "127.0.0.1\tlocalhost " OMBX_JAIL_HOSTNAME
+	r = write_file("/etc/hosts", "127.0.0.1\tlocalhost " OMBX_JAIL_HOSTNAME
 					 "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	if (r < 0)
 		goto err;
-	if ((r = write_file(NEW "/etc/hostname", OMBX_JAIL_HOSTNAME "\n")) < 0)
+	if ((r = write_file("/etc/hostname", OMBX_JAIL_HOSTNAME "\n")) < 0)
 		goto err;
 	/* --net proxy: the only resolver is the proxy's stub, inside the jail */
 	if (p->cfg->net == OMBX_NET_PROXY &&
-	    (r = write_file(NEW "/etc/resolv.conf", "nameserver 127.0.0.1\noptions edns0\n")) < 0)
+	    (r = write_file("/etc/resolv.conf", "nameserver 127.0.0.1\noptions edns0\n")) < 0)
 		goto err;
 	return 0; /* read-only with the rest of the root, in ombx__mount_seal */
 err:
@@ -278,7 +280,7 @@ int ombx__etc_populate(const struct ombx__plan *p, const char **what)
 	size_t n = ARRAY_SIZE(etc_files) - (p->cfg->net == OMBX_NET_HOST ? 0 : 1);
 	int dir[2], r;
 
-	if ((r = open_dirs(OLD "/etc", NEW "/etc", dir, what)) < 0)
+	if ((r = open_dirs(OLD "/etc", "/etc", dir, what)) < 0)
 		return r;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = mirror_ro(dir[0], dir[1], etc_files[i] + 5, etc_files[i], true, what);
@@ -292,14 +294,14 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 static int build_dev(const char **what)
 {
 	static const char *const links[][2] = {
-		{"/proc/self/fd", NEW "/dev/fd"},        {"/proc/self/fd/0", NEW "/dev/stdin"},
-		{"/proc/self/fd/1", NEW "/dev/stdout"}, {"/proc/self/fd/2", NEW "/dev/stderr"},
-		{"pts/ptmx", NEW "/dev/ptmx"},          {"/proc/kcore", NULL},
+		{"/proc/self/fd", "/dev/fd"},        {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+		{"pts/ptmx", "/dev/ptmx"},          {"/proc/kcore", NULL},
 	};
 	char path[64];
 	/* A directory of the root tmpfs (read-only with it at the end), not a
 	 * tmpfs of its own: one superblock less to make and tear down. */
-	int r = mkdir(NEW "/dev", 0755) < 0 ? fail(what, "mkdir", "/dev") : 0;
+	int r = mkdir("/dev", 0755) < 0 ? fail(what, "mkdir", "/dev") : 0;
 
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
@@ -311,9 +313,9 @@ static int build_dev(const char **what)
 	for (size_t i = 0; links[i][1]; i++)
 		if (symlink(links[i][0], links[i][1]) < 0)
 			return fail(what, "symlink", links[i][1]);
-	if (mkdir(NEW "/dev/pts", 0755) < 0)
+	if (mkdir("/dev/pts", 0755) < 0)
 		return fail(what, "mkdir", "/dev/pts");
-	if (mount("devpts", NEW "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=0620") < 0)
 		return fail(what, "mounting devpts on", "/dev/pts");
 	return scratch("/dev/shm", 01777, (uid_t)-1, (gid_t)-1, MOUNT_ATTR_NOEXEC, what);
@@ -326,12 +328,12 @@ static int build_proc(const char **what)
 	static const char *const ro[] = {"/proc/sys"};
 	char path[64];
 
-	if (mkdir(NEW "/proc", 0555) < 0)
+	if (mkdir("/proc", 0555) < 0)
 		return fail(what, "mkdir", "/proc");
-	if (mount("proc", NEW "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return fail(what, "mounting proc on", "/proc");
 	for (size_t i = 0; i < ARRAY_SIZE(ro); i++) {
-		snprintf(path, sizeof(path), NEW "%s", ro[i]);
+		snprintf(path, sizeof(path), "%s", ro[i]);
 		if (access(path, F_OK) < 0)
 			continue;
 		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
@@ -348,7 +350,7 @@ static int open_in_jail(const char *path, int flags)
 {
 	struct open_how how = {.flags = (uint64_t)(flags | O_PATH | O_CLOEXEC),
 			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	_cleanup_close_ int root = open(NEW, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd;
 
 	if (root < 0)
@@ -428,17 +430,16 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 
 static int hide(const struct ombx__bind *b, const char **what)
 {
-	static const char empty[] = BASE "/.empty";
-	char to[PATH_MAX + sizeof(NEW)];
+	char to[PATH_MAX + 1];
 	int r;
 
-	snprintf(to, sizeof(to), NEW "%s", b->path);
+	snprintf(to, sizeof(to), "%s", b->path);
 	if (access(to, F_OK) < 0)
 		return 0; /* not visible in the jail anyway */
 	if (b->is_dir)
 		r = mount("tmpfs", to, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0,size=4k");
 	else
-		r = mount(empty, to, NULL, MS_BIND, NULL);
+		r = mount(EMPTY, to, NULL, MS_BIND, NULL);
 	if (r == 0 && !b->is_dir)
 		r = setattr(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
 	return r < 0 ? fail(what, "hiding", b->path) : 0;
@@ -470,21 +471,19 @@ int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 	*what = "mount";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail(what, "making the mount tree private", "/");
-	if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
-		return fail(what, "mounting the scratch tmpfs on", BASE);
-	if (mkdir(BASE OLD, 0755) < 0 || mkdir(BASE NEW, 0755) < 0)
-		return fail(what, "mkdir", BASE);
-	fd = open(BASE "/.empty", O_WRONLY | O_CREAT | O_CLOEXEC, 0);
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return fail(what, "mounting the jail's root tmpfs on", "/tmp");
+	if (mkdir("/tmp" OLD, 0700) < 0)
+		return fail(what, "mkdir", OLD);
+	fd = open("/tmp" EMPTY, O_WRONLY | O_CREAT | O_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(what, "creating", BASE "/.empty");
+		return fail(what, "creating", EMPTY);
 	close(fd);
-	if (syscall(SYS_pivot_root, BASE, BASE OLD) < 0)
-		return fail(what, "pivot_root onto the scratch tmpfs", "");
+	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLD) < 0)
+		return fail(what, "pivot_root into the jail's root", "");
 	if (chdir("/") < 0)
 		return fail(what, "chdir", "/");
-	if (mount("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
-		return fail(what, "mounting the root tmpfs on", NEW);
-	if ((r = open_dirs(OLD, NEW, dir, what)) < 0)
+	if ((r = open_dirs(OLD, "/", dir, what)) < 0)
 		return r;
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(system_dirs); i++)
 		r = mirror_ro(dir[0], dir[1], system_dirs[i] + 1, system_dirs[i], i > 0, what);
@@ -493,7 +492,7 @@ int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 	if (r < 0)
 		return r;
 	/* Like /dev: a directory of the root, read-only with it at the end. */
-	return mkdir(NEW "/etc", 0755) < 0 ? fail(what, "mkdir", "/etc") : 0;
+	return mkdir("/etc", 0755) < 0 ? fail(what, "mkdir", "/etc") : 0;
 }
 
 int ombx__mount_rest(const struct ombx__plan *p, const char **what)
@@ -509,35 +508,19 @@ int ombx__mount_rest(const struct ombx__plan *p, const char **what)
 	return (r = build_workspace(p, what)) < 0 ? r : build_binds(p, what);
 }
 
-/* The old root goes to a directory of the new one rather than beneath it
- * (pivot_root(".", ".")): stacked on "/", it would make every process
- * whose root moved look chrooted until it is detached, and the command's
- * process may be making its user namespace meanwhile (child.c). */
-#define PUT_OLD "/.oldroot"
-
-int ombx__mount_pivot(const struct ombx__plan *p, const char **what)
+/* The synthetic /etc files; the host root detached; the root read-only. */
+int ombx__mount_seal(const struct ombx__plan *p, const char **what)
 {
 	int r;
 
 	if ((r = finish_etc(p, what)) < 0)
 		return r;
-	if (mkdir(NEW PUT_OLD, 0700) < 0)
-		return fail(what, "mkdir", PUT_OLD);
-	if (chdir(NEW) < 0)
-		return fail(what, "chdir", NEW);
-	if (syscall(SYS_pivot_root, ".", "." PUT_OLD) < 0)
-		return fail(what, "pivot_root into the jail root", "");
-	return 0;
-}
-
-int ombx__mount_seal(const char **what)
-{
-	if (umount2(PUT_OLD, MNT_DETACH) < 0)
+	if (umount2(OLD, MNT_DETACH) < 0)
 		return fail(what, "detaching the host root", "");
-	if (rmdir(PUT_OLD) < 0)
-		return fail(what, "rmdir", PUT_OLD);
-	if (chdir("/") < 0)
-		return fail(what, "chdir", "/");
+	if (rmdir(OLD) < 0)
+		return fail(what, "rmdir", OLD);
+	if (unlink(EMPTY) < 0) /* each --hide file holds it through its bind */
+		return fail(what, "unlink", EMPTY);
 	if (setattr("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false) < 0)
 		return fail(what, "making the jail root read-only", "/");
 	return 0;

@@ -34,6 +34,19 @@ expect_in "$T/binds.out" ro-refused "--ro: writing is refused"
 expect_in "$T/binds.out" hidden-ok "--hide: the hidden file cannot be read"
 grep -q hide-failed "$T/binds.out" && fail "--hide: the hidden file was readable"
 [ ! -e "$EXTRA/ro/new" ] || fail "--ro: a file was created on the host"
+# --hide of a single file (a .env beside the code): empty, unreadable, read-only.
+echo "TOKEN=host-secret" >"$WS/.env"
+run hidefile "$OMNIBOX" exec --workspace "$WS" --hide "$WS/.env" -- sh -c "
+	if cat .env; then echo hide-failed; else echo hidden-ok; fi
+	if echo x > .env 2>/dev/null; then echo hide-writable; fi
+	ls -a / | grep -x -e .empty -e oldroot && echo scaffolding-left || true"
+expect_rc hidefile 0 "--hide of a file"
+expect_in "$T/hidefile.out" hidden-ok "--hide: the hidden file's contents cannot be read"
+grep -q -e host-secret -e hide-failed -e hide-writable "$T/hidefile.out" &&
+	fail "--hide: the hidden file was readable or writable"
+grep -q scaffolding-left "$T/hidefile.out" && fail "the jail's root still shows the setup's /.empty or /oldroot"
+[ "$(cat "$WS/.env")" = "TOKEN=host-secret" ] && ok "--hide: the host's file is untouched" ||
+	fail "--hide: the host's file changed"
 run relbind "$OMNIBOX" exec --workspace "$WS" --ro relative/path -- true
 expect_rc relbind 125 "--ro with a relative path is refused"
 run nobind "$OMNIBOX" exec --workspace "$WS" --ro /nonexistent/ombx -- true
