@@ -1,11 +1,14 @@
 /* child.c - the jail from the inside: setup, the tiny init, the command.
  *
- * Runs as pid 1 of the new pid namespace, in the new user/mount/ipc/uts
- * namespaces, with the plan the parent prepared; the network namespace is
- * made by the command's process and joined by init before the command runs.
- * Privilege is handled in phases (as bubblewrap does): acquire (the user
- * namespace's capabilities), use (cgroup ns, hostname, the network
- * namespace, the root file system), drop (bounding
+ * Runs as pid 1 of the new pid namespace, in the new user/uts namespaces,
+ * with the plan the parent prepared. The command's process is forked first
+ * and the rest of the setup runs in two halves on two CPUs: init makes the
+ * cgroup and mount namespaces and builds the root; the command's process
+ * makes the IPC and network namespaces and sheds its privileges. Each
+ * joins the other's namespaces (descriptors over a socket pair) before the
+ * command runs. Privilege is handled in phases (as bubblewrap does):
+ * acquire (the user namespace's capabilities), use (namespaces, hostname,
+ * the root file system), drop (bounding
  * set, ambient, securebits, uids, capabilities), then the command's own
  * layers (session, fds, Landlock, seccomp) immediately before execve.
  * Every failure is reported to the parent and ends the jail with 125: the
@@ -330,69 +333,71 @@ static void wait_fds(int sock, char want, int *fds, size_t n)
 	memcpy(fds, CMSG_DATA(cm), got * sizeof(int));
 }
 
-/* The jail's network namespace, made by the command's process while init
- * builds the root, with lo up; init joins it (join_netns). lo here, not in
- * init: init's half (the root) is the longer one, by more than this. */
-static int make_netns(const struct ombx__plan *p, int proc_fd)
+/* The jail's IPC and network namespaces, made by the command's process
+ * while init builds the root (lo up in the network one); init joins them
+ * (join_namespaces). Here, not in init: init's half (the root) is the
+ * longer one. fds: [0] IPC, [1] network (none with --net host); returns how
+ * many. */
+static size_t make_namespaces(const struct ombx__plan *p, int proc_fd, int fds[2])
 {
-	int fd, r;
+	bool net = p->cfg->net != OMBX_NET_HOST;
+	int r;
 
-	if (p->cfg->net == OMBX_NET_HOST)
-		return -1;
-	if (unshare(CLONE_NEWNET) < 0)
-		die(p, errno, "unshare(CLONE_NEWNET)");
-	if ((fd = openat(proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+	if (unshare(CLONE_NEWIPC | (net ? CLONE_NEWNET : 0)) < 0)
+		die(p, errno, net ? "unshare(CLONE_NEWIPC | CLONE_NEWNET)" : "unshare(CLONE_NEWIPC)");
+	if ((fds[0] = openat(proc_fd, "self/ns/ipc", O_RDONLY | O_CLOEXEC)) < 0)
+		die(p, errno, "opening the jail's IPC namespace");
+	if (!net)
+		return 1;
+	if ((fds[1] = openat(proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		die(p, errno, "opening the jail's network namespace");
 	if ((r = loopback_up()) < 0)
 		die(p, r, "bringing up the loopback interface");
-	return fd;
+	return 2;
 }
 
-/* init joins the namespace the command's process made, before the command
+/* init joins the namespaces the command's process made, before the command
  * may run, so that no jail process stays outside; then, with --net proxy,
  * the proxy's sockets and routes (the proxy must have them before the
  * command runs, and only init waits for 'K'). */
-static void join_netns(const struct ombx__plan *p, int net_fd)
+static void join_namespaces(const struct ombx__plan *p, const int fds[2])
 {
 	const char *what = NULL;
 	int r;
 
-	if (p->cfg->net == OMBX_NET_HOST) {
-		if (net_fd >= 0)
-			close(net_fd);
+	if (fds[0] < 0 || (p->cfg->net != OMBX_NET_HOST) != (fds[1] >= 0))
+		die(p, EPROTO, "the jail's IPC and network namespaces did not arrive");
+	if (setns(fds[0], CLONE_NEWIPC) < 0)
+		die(p, errno, "joining the jail's IPC namespace");
+	close(fds[0]);
+	if (fds[1] < 0)
 		return;
-	}
-	if (net_fd < 0)
-		die(p, EPROTO, "the jail's network namespace did not arrive");
-	if (setns(net_fd, CLONE_NEWNET) < 0)
+	if (setns(fds[1], CLONE_NEWNET) < 0)
 		die(p, errno, "joining the jail's network namespace");
-	close(net_fd);
+	close(fds[1]);
 	if (p->cfg->net == OMBX_NET_PROXY && (r = ombx__net_proxy_setup(p->cfg->proxy_sock, &what)) < 0)
 		die(p, r, what);
 }
 
-/* init makes the jail's mount and IPC namespaces right after the fork, so
- * that this process starts sooner, and sends them with 'M' (after the id
- * maps); it joins them here, while it still has the capabilities that
- * takes, and under the root lock: setns gives it the namespace's root as
- * its root, which must not be read in the middle of one of init's pivots. */
-static void join_init_namespaces(const struct ombx__plan *p, int from_init)
+/* init makes the jail's mount namespace right after the fork, so that this
+ * process starts sooner, and sends it with 'M' (after the id maps); it
+ * joins it here, while it still has the capabilities that takes, and under
+ * the root lock: setns gives it the namespace's root as its root, which
+ * must not be read in the middle of init's pivot. */
+static void join_init_namespace(const struct ombx__plan *p, int from_init)
 {
-	int fds[2], r, e;
+	int fd, r, e;
 
-	wait_fds(from_init, 'M', fds, 2);
-	if (fds[0] < 0 || fds[1] < 0)
-		die(p, EPROTO, "the jail's mount and IPC namespaces did not arrive");
+	wait_fds(from_init, 'M', &fd, 1);
+	if (fd < 0)
+		die(p, EPROTO, "the jail's mount namespace did not arrive");
 	root_lock_take(p);
-	r = setns(fds[0], CLONE_NEWNS);
+	r = setns(fd, CLONE_NEWNS);
 	e = errno;
 	root_lock_give(p);
 	if (r < 0)
 		die(p, e, "joining the jail's mount namespace");
-	if (setns(fds[1], CLONE_NEWIPC) < 0)
-		die(p, errno, "joining the jail's IPC namespace");
-	close(fds[0]);
-	close(fds[1]);
+	close(fd);
 }
 
 /* The command's half of the setup, run in parallel with init's mounts:
@@ -408,7 +413,8 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	struct ombx_landlock_spec ll = {.abi = p->landlock_abi, .rw = rw, .dev = dev,
 					.n_dev = sizeof(dev) / sizeof(dev[0])};
 	const char *what = NULL;
-	int r, net_fd;
+	int r, ns_fds[2];
+	size_t n_ns;
 
 	static const unsigned short proxy_ports[] = {OMBX_PROXY_PORT, 80, 443, 53};
 
@@ -427,10 +433,10 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	/* Inherited from init before it went non-dumpable (early fork). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	net_fd = make_netns(p, proc_fd);
+	n_ns = make_namespaces(p, proc_fd, ns_fds);
 	/* 'M' comes once the parent has written the id maps (until then no uid
-	 * or gid exists), with the namespaces init made. */
-	join_init_namespaces(p, from_init);
+	 * or gid exists), with the mount namespace init made. */
+	join_init_namespace(p, from_init);
 	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
@@ -442,10 +448,10 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	close(proc_fd);
 	close(root_lock[0]);
 	close(root_lock[1]);
-	send_fds(p, to_init, 'E', &net_fd, net_fd >= 0 ? 1 : 0);
+	send_fds(p, to_init, 'E', ns_fds, n_ns);
 	close(to_init);
-	if (net_fd >= 0)
-		close(net_fd);
+	for (size_t i = 0; i < n_ns; i++)
+		close(ns_fds[i]);
 
 	if (setsid() < 0)
 		die(p, errno, "setsid");
@@ -576,7 +582,7 @@ static void wait_go(const struct ombx__plan *p)
 void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
-	int to_init[2], from_init[2], proc_fd, net_fd, ns_fds[2];
+	int to_init[2], from_init[2], proc_fd, mnt_fd, ns_fds[2];
 
 	/* The command's process is forked before "go" unless init is to be
 	 * moved into a cgroup (which would leave it behind): the network
@@ -612,11 +618,10 @@ void ombx__child_main(struct ombx__plan *p)
 	place_command(command_pid);
 	close(to_init[1]);
 	close(from_init[0]);
-	if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
-		die(p, errno, "unshare(CLONE_NEWNS | CLONE_NEWIPC)");
-	if ((ns_fds[0] = openat(proc_fd, "self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (ns_fds[1] = openat(proc_fd, "self/ns/ipc", O_RDONLY | O_CLOEXEC)) < 0)
-		die(p, errno, "opening the jail's mount and IPC namespaces");
+	if (unshare(CLONE_NEWNS) < 0)
+		die(p, errno, "unshare(CLONE_NEWNS)");
+	if ((mnt_fd = openat(proc_fd, "self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
+		die(p, errno, "opening the jail's mount namespace");
 	close(proc_fd);
 	if (!p->in_cgroup)
 		wait_go(p);
@@ -624,9 +629,8 @@ void ombx__child_main(struct ombx__plan *p)
 	 * root's, and an unprivileged parent could not write them. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	send_fds(p, from_init[1], 'M', ns_fds, 2);
-	close(ns_fds[0]);
-	close(ns_fds[1]);
+	send_fds(p, from_init[1], 'M', &mnt_fd, 1);
+	close(mnt_fd);
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
 	/* init's own business, after the fork: the command's process execs. */
@@ -635,8 +639,8 @@ void ombx__child_main(struct ombx__plan *p)
 		die(p, errno, "sethostname");
 
 	build_root(p);
-	wait_fds(to_init[0], 'E', &net_fd, 1);
-	join_netns(p, net_fd);
+	wait_fds(to_init[0], 'E', ns_fds, 2);
+	join_namespaces(p, ns_fds);
 	signal_peer(p, from_init[1], 'R');
 	close(to_init[0]);
 	close(from_init[1]);
