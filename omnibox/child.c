@@ -1,14 +1,11 @@
 /* child.c - the jail from the inside: setup, the tiny init, the command.
  *
- * Runs as pid 1 of the new pid namespace, in the new user/uts namespaces,
- * with the plan the parent prepared. The command's process is forked first
- * and the rest of the setup runs in two halves on two CPUs: init makes the
- * cgroup and mount namespaces and builds the root; the command's process
- * makes the IPC and network namespaces and sheds its privileges. Each
- * joins the other's namespaces (descriptors over a socket pair) before the
- * command runs. Privilege is handled in phases (as bubblewrap does):
- * acquire (the user namespace's capabilities), use (namespaces, hostname,
- * the root file system), drop (bounding
+ * Runs as pid 1 of the new pid namespace, in the new user/mount/ipc/uts
+ * namespaces, with the plan the parent prepared; the network namespace is
+ * made by the command's process and joined by init before the command runs.
+ * Privilege is handled in phases (as bubblewrap does): acquire (the user
+ * namespace's capabilities), use (cgroup ns, hostname, the network
+ * namespace, the root file system), drop (bounding
  * set, ambient, securebits, uids, capabilities), then the command's own
  * layers (session, fds, Landlock, seccomp) immediately before execve.
  * Every failure is reported to the parent and ends the jail with 125: the
@@ -277,40 +274,37 @@ static void unplace_self(void)
 }
 
 union fd_cmsg {
-	char buf[CMSG_SPACE(2 * sizeof(int))];
+	char buf[CMSG_SPACE(sizeof(int))];
 	struct cmsghdr align;
 };
 
-/* A one-byte message with n (at most two) descriptors attached: 'E' from
- * the command's process with its network namespace (none with --net
- * host), 'M' from init with its mount and IPC namespaces. Descriptors,
- * because neither may open the other's namespaces through /proc (or a
- * pidfd): each is non-dumpable. */
-static void send_fds(const struct ombx__plan *p, int sock, char c, const int *fds, size_t n)
+/* 'E' from the command's process, with its network namespace attached
+ * (none with --net host). A descriptor, because init could not open the
+ * namespace through the other process: it is not dumpable. */
+static void send_ready(const struct ombx__plan *p, int sock, int net_fd)
 {
+	char c = 'E';
 	union fd_cmsg u;
 	struct iovec iov = {&c, 1};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *cm;
 
-	if (n > 0) {
+	if (net_fd >= 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		mh.msg_controllen = sizeof(u.buf);
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &net_fd, sizeof(int));
 	}
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL) != 1)
-		die(p, errno ? errno : EPIPE, "signalling the jail's other half");
+		die(p, errno ? errno : EPIPE, "signalling the jail's init");
 }
 
-/* Waits for send_fds' message `want`; fills fds[0..n) with the descriptors
- * that came with it, -1 for any missing. EOF or another message: the other
- * half failed and has said why; leave quietly. */
-static void wait_fds(int sock, char want, int *fds, size_t n)
+/* Waits for send_ready; returns the descriptor that came with it, or -1. */
+static int wait_ready(int sock)
 {
 	char c = 0;
 	union fd_cmsg u;
@@ -318,86 +312,57 @@ static void wait_fds(int sock, char want, int *fds, size_t n)
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
-	size_t got = 0;
+	int fd = -1;
 
-	for (size_t i = 0; i < n; i++)
-		fds[i] = -1;
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1 || c != want)
+	/* EOF: the command's process failed and has said why. */
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1 || c != 'E')
 		_exit(OMBX_EXIT_FAILURE);
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len >= CMSG_LEN(0))
-		got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-	if (got > n) /* more than asked for: none is trusted */
-		_exit(OMBX_EXIT_FAILURE);
-	memcpy(fds, CMSG_DATA(cm), got * sizeof(int));
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
 }
 
-/* The jail's IPC and network namespaces, made by the command's process
- * while init builds the root (lo up in the network one); init joins them
- * (join_namespaces). Here, not in init: init's half (the root) is the
- * longer one. fds: [0] IPC, [1] network (none with --net host); returns how
- * many. */
-static size_t make_namespaces(const struct ombx__plan *p, int proc_fd, int fds[2])
+/* The jail's network namespace, made by the command's process while init
+ * builds the root, with lo up; init joins it (join_netns). lo here, not in
+ * init: init's half (the root) is the longer one, by more than this. */
+static int make_netns(const struct ombx__plan *p, int proc_fd)
 {
-	bool net = p->cfg->net != OMBX_NET_HOST;
-	int r;
+	int fd, r;
 
-	if (unshare(CLONE_NEWIPC | (net ? CLONE_NEWNET : 0)) < 0)
-		die(p, errno, net ? "unshare(CLONE_NEWIPC | CLONE_NEWNET)" : "unshare(CLONE_NEWIPC)");
-	if ((fds[0] = openat(proc_fd, "self/ns/ipc", O_RDONLY | O_CLOEXEC)) < 0)
-		die(p, errno, "opening the jail's IPC namespace");
-	if (!net)
-		return 1;
-	if ((fds[1] = openat(proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+	if (p->cfg->net == OMBX_NET_HOST)
+		return -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		die(p, errno, "unshare(CLONE_NEWNET)");
+	if ((fd = openat(proc_fd, "self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		die(p, errno, "opening the jail's network namespace");
 	if ((r = loopback_up()) < 0)
 		die(p, r, "bringing up the loopback interface");
-	return 2;
+	return fd;
 }
 
-/* init joins the namespaces the command's process made, before the command
+/* init joins the namespace the command's process made, before the command
  * may run, so that no jail process stays outside; then, with --net proxy,
  * the proxy's sockets and routes (the proxy must have them before the
  * command runs, and only init waits for 'K'). */
-static void join_namespaces(const struct ombx__plan *p, const int fds[2])
+static void join_netns(const struct ombx__plan *p, int net_fd)
 {
 	const char *what = NULL;
 	int r;
 
-	if (fds[0] < 0 || (p->cfg->net != OMBX_NET_HOST) != (fds[1] >= 0))
-		die(p, EPROTO, "the jail's IPC and network namespaces did not arrive");
-	if (setns(fds[0], CLONE_NEWIPC) < 0)
-		die(p, errno, "joining the jail's IPC namespace");
-	close(fds[0]);
-	if (fds[1] < 0)
+	if (p->cfg->net == OMBX_NET_HOST) {
+		if (net_fd >= 0)
+			close(net_fd);
 		return;
-	if (setns(fds[1], CLONE_NEWNET) < 0)
+	}
+	if (net_fd < 0)
+		die(p, EPROTO, "the jail's network namespace did not arrive");
+	if (setns(net_fd, CLONE_NEWNET) < 0)
 		die(p, errno, "joining the jail's network namespace");
-	close(fds[1]);
+	close(net_fd);
 	if (p->cfg->net == OMBX_NET_PROXY && (r = ombx__net_proxy_setup(p->cfg->proxy_sock, &what)) < 0)
 		die(p, r, what);
-}
-
-/* init makes the jail's mount namespace right after the fork, so that this
- * process starts sooner, and sends it with 'M' (after the id maps); it
- * joins it here, while it still has the capabilities that takes, and under
- * the root lock: setns gives it the namespace's root as its root, which
- * must not be read in the middle of init's pivot. */
-static void join_init_namespace(const struct ombx__plan *p, int from_init)
-{
-	int fd, r, e;
-
-	wait_fds(from_init, 'M', &fd, 1);
-	if (fd < 0)
-		die(p, EPROTO, "the jail's mount namespace did not arrive");
-	root_lock_take(p);
-	r = setns(fd, CLONE_NEWNS);
-	e = errno;
-	root_lock_give(p);
-	if (r < 0)
-		die(p, e, "joining the jail's mount namespace");
-	close(fd);
 }
 
 /* The command's half of the setup, run in parallel with init's mounts:
@@ -413,8 +378,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	struct ombx_landlock_spec ll = {.abi = p->landlock_abi, .rw = rw, .dev = dev,
 					.n_dev = sizeof(dev) / sizeof(dev[0])};
 	const char *what = NULL;
-	int r, ns_fds[2];
-	size_t n_ns;
+	int r, net_fd;
 
 	static const unsigned short proxy_ports[] = {OMBX_PROXY_PORT, 80, 443, 53};
 
@@ -430,13 +394,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 		if (p->binds[i].kind == OMBX_BIND_RW)
 			rw[ll.n_rw++] = p->binds[i].path;
 
-	/* Inherited from init before it went non-dumpable (early fork). */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	n_ns = make_namespaces(p, proc_fd, ns_fds);
-	/* 'M' comes once the parent has written the id maps (until then no uid
-	 * or gid exists), with the mount namespace init made. */
-	join_init_namespace(p, from_init);
+	net_fd = make_netns(p, proc_fd);
 	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
@@ -448,10 +406,10 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	close(proc_fd);
 	close(root_lock[0]);
 	close(root_lock[1]);
-	send_fds(p, to_init, 'E', ns_fds, n_ns);
+	send_ready(p, to_init, net_fd);
 	close(to_init);
-	for (size_t i = 0; i < n_ns; i++)
-		close(ns_fds[i]);
+	if (net_fd >= 0)
+		close(net_fd);
 
 	if (setsid() < 0)
 		die(p, errno, "setsid");
@@ -569,27 +527,18 @@ __attribute__((noreturn)) static void init_loop(const struct ombx__plan *p)
 	_exit(WEXITSTATUS(status));
 }
 
-/* "go": the parent has written the id maps (and joined init to its
- * cgroup, if any). */
-static void wait_go(const struct ombx__plan *p)
-{
-	char go = 0;
-
-	if (read(p->sync_fd, &go, 1) != 1 || go != 'G')
-		_exit(OMBX_EXIT_FAILURE);
-}
-
 void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
-	int to_init[2], from_init[2], proc_fd, mnt_fd, ns_fds[2];
+	int to_init[2], from_init[2], proc_fd, net_fd;
+	char go = 0;
 
-	/* The command's process is forked before "go" unless init is to be
-	 * moved into a cgroup (which would leave it behind): the network
-	 * namespace, its longest step, needs a user namespace's capability
-	 * but no uid or gid, so it starts while the parent writes the maps. */
-	if (p->in_cgroup)
-		wait_go(p);
+	/* Wait until the parent has written our id maps and cgroup. */
+	if (read(p->sync_fd, &go, 1) != 1 || go != 'G')
+		_exit(OMBX_EXIT_FAILURE);
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(p, errno, "prctl(PR_SET_DUMPABLE)");
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die(p, errno, "unshare(CLONE_NEWCGROUP)");
 	/* The command's process reaches its own namespaces through the host's
@@ -603,8 +552,7 @@ void ombx__child_main(struct ombx__plan *p)
 	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) < 0)
 		CPU_ZERO(&all_cpus); /* more CPUs than a cpu_set_t: not placed */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_init) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, from_init) < 0 ||
-	    pipe2(root_lock, O_CLOEXEC) < 0)
+	    pipe2(from_init, O_CLOEXEC) < 0 || pipe2(root_lock, O_CLOEXEC) < 0)
 		die(p, errno, "the channels between init and the command");
 	root_lock_give(p);
 	command_pid = fork();
@@ -618,19 +566,7 @@ void ombx__child_main(struct ombx__plan *p)
 	place_command(command_pid);
 	close(to_init[1]);
 	close(from_init[0]);
-	if (unshare(CLONE_NEWNS) < 0)
-		die(p, errno, "unshare(CLONE_NEWNS)");
-	if ((mnt_fd = openat(proc_fd, "self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
-		die(p, errno, "opening the jail's mount namespace");
 	close(proc_fd);
-	if (!p->in_cgroup)
-		wait_go(p);
-	/* Not before the maps: a non-dumpable process's /proc files are
-	 * root's, and an unprivileged parent could not write them. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	send_fds(p, from_init[1], 'M', &mnt_fd, 1);
-	close(mnt_fd);
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
 	/* init's own business, after the fork: the command's process execs. */
@@ -639,8 +575,8 @@ void ombx__child_main(struct ombx__plan *p)
 		die(p, errno, "sethostname");
 
 	build_root(p);
-	wait_fds(to_init[0], 'E', ns_fds, 2);
-	join_namespaces(p, ns_fds);
+	net_fd = wait_ready(to_init[0]);
+	join_netns(p, net_fd);
 	signal_peer(p, from_init[1], 'R');
 	close(to_init[0]);
 	close(from_init[1]);

@@ -43,7 +43,6 @@ struct ombx__plan {
 	char **envp;                /* the jail's whole environment */
 	unsigned jail_uid, jail_gid, host_uid, host_gid;
 	bool privileged;            /* invoked as root */
-	bool in_cgroup;             /* the parent moves init into a cgroup before "go" */
 	int landlock_abi;
 	const struct ombx_seccomp *seccomp; /* compiled at build time */
 	uint64_t nproc;             /* RLIMIT_NPROC inside: per jail, via its user namespace */
