@@ -3,13 +3,17 @@
  *   launch_ab ROUNDS WORKSPACE OMNIBOX... (run it through bench/launch-ab)
  *
  * Each round launches `OMNIBOX exec --workspace WORKSPACE -- /bin/true` for
- * every binary given, then bwrap as bench/launch runs it, in an order that
- * rotates from round to round; it prints each one's median and quartiles
- * and the median ratio to bwrap. hyperfine runs one command's launches
- * back to back, then the next one's: on a shared VM whose speed drifts
- * within seconds, that made a 0.1 ms difference come out either way. Here
- * a drift lands on every binary alike. Not a test: record the figures in
- * docs/PERFORMANCE.md. */
+ * every binary given and bwrap as bench/launch runs it, in an order shuffled
+ * afresh each round (a fixed seed, so runs are repeatable); it prints each
+ * one's median and quartiles and the median ratio to bwrap. hyperfine runs
+ * one command's launches back to back, then the next one's: on a shared VM
+ * whose speed drifts within seconds, that made a 0.1 ms difference come out
+ * either way. Here a drift lands on every binary alike. The order is
+ * shuffled rather than rotated because a launch pays for what the one
+ * before it left (a network namespace is torn down after its jail has
+ * exited), and a rotation gives each binary the same predecessor more
+ * often than the others. bench/launch-ab runs fresh copies of the binaries
+ * (see there). Not a test: record the figures in docs/PERFORMANCE.md. */
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -33,6 +37,17 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* xorshift64: a fixed sequence, so that two runs shuffle alike. */
+static unsigned long long next_random(void)
+{
+	static unsigned long long x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -78,15 +93,25 @@ int main(int argc, char **argv)
 			return 1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	for (int i = -WARMUP; i < rounds; i++)
+	for (int i = -WARMUP; i < rounds; i++) {
+		int order[MAX_BINS + 1];
+
+		for (int j = 0; j < n; j++)
+			order[j] = j;
+		for (int j = n - 1; j > 0; j--) { /* Fisher-Yates */
+			int r = (int)(next_random() % (unsigned)(j + 1)), x = order[j];
+			order[j] = order[r];
+			order[r] = x;
+		}
 		for (int j = 0; j < n; j++) {
-			int k = (i + WARMUP + j) % n;
+			int k = order[j];
 			double ms = launch(k == n - 1 ? bwrap_argv : cmds[k], &fa);
 			if (ms < 0)
 				failed++;
 			else if (i >= 0)
 				t[k][i] = ms;
 		}
+	}
 	for (int k = 0; k < n; k++)
 		qsort(t[k], (size_t)rounds, sizeof(double), cmp_double);
 	for (int k = 0; k < n; k++)
