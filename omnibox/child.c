@@ -95,15 +95,21 @@ static void clear_capabilities(const struct ombx__plan *p)
 	cap_free(none);
 }
 
-static void drop_privileges(const struct ombx__plan *p)
+/* The jail's uid and gid, and (under root) no supplementary groups. */
+static void set_jail_ids(const struct ombx__plan *p)
 {
-	lock_capabilities(p);
 	if (p->privileged && setgroups(0, NULL) < 0)
 		die(p, errno, "clearing supplementary groups");
 	if (setresgid(p->jail_gid, p->jail_gid, p->jail_gid) < 0)
 		die(p, errno, "setresgid to the jail gid");
 	if (setresuid(p->jail_uid, p->jail_uid, p->jail_uid) < 0)
 		die(p, errno, "setresuid to the jail uid");
+}
+
+static void drop_privileges(const struct ombx__plan *p)
+{
+	lock_capabilities(p);
+	set_jail_ids(p);
 	clear_capabilities(p);
 }
 
@@ -157,12 +163,7 @@ static void enter_command_userns(const struct ombx__plan *p, int proc_fd)
 	char map[64];
 	int r, e;
 
-	if (setgroups(0, NULL) < 0)
-		die(p, errno, "clearing supplementary groups");
-	if (setresgid(p->jail_gid, p->jail_gid, p->jail_gid) < 0)
-		die(p, errno, "setresgid to the jail gid");
-	if (setresuid(p->jail_uid, p->jail_uid, p->jail_uid) < 0)
-		die(p, errno, "setresuid to the jail uid");
+	set_jail_ids(p);
 	clear_capabilities(p);
 
 	/* Inherited from init, non-dumpable would make /proc/self root-owned;
