@@ -96,22 +96,21 @@ static int make_target(const char *dst, bool is_dir)
 /* Binds host path `src` (seen under /oldroot) at `dst` in the new root. */
 static int bind(const char *src, const char *dst, uint64_t attrs, const char **what)
 {
-	char from[PATH_MAX + sizeof(OLD)], to[PATH_MAX + 1];
+	char from[PATH_MAX + sizeof(OLD)];
 	struct stat st;
 	int r;
 
 	snprintf(from, sizeof(from), OLD "%s", src);
-	snprintf(to, sizeof(to), "%s", dst);
 	if (stat(from, &st) < 0)
 		return fail(what, "stat", src);
-	r = make_target(to, S_ISDIR(st.st_mode));
+	r = make_target(dst, S_ISDIR(st.st_mode));
 	if (r < 0) {
 		errno = -r;
 		return fail(what, "creating mount point for", dst);
 	}
-	if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(from, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return fail(what, "bind-mounting", src);
-	if (setattr(to, attrs, true) < 0)
+	if (setattr(dst, attrs, true) < 0)
 		return fail(what, "restricting mount", dst);
 	return 0;
 }
@@ -213,20 +212,17 @@ static int write_file(const char *path, const char *content)
 static int scratch(const char *dst, mode_t mode, uid_t uid, gid_t gid, uint64_t attrs,
 		   const char **what)
 {
-	char to[PATH_MAX + 1];
-	int r;
+	int r = mkdir_p(dst, 0755);
 
-	snprintf(to, sizeof(to), "%s", dst);
-	r = mkdir_p(to, 0755);
 	if (r < 0) {
 		errno = -r;
 		return fail(what, "creating", dst);
 	}
-	if (chown(to, uid, gid) < 0 || chmod(to, mode) < 0)
+	if (chown(dst, uid, gid) < 0 || chmod(dst, mode) < 0)
 		return fail(what, "setting the owner and mode of", dst);
-	if (mount(to, to, NULL, MS_BIND, NULL) < 0)
+	if (mount(dst, dst, NULL, MS_BIND, NULL) < 0)
 		return fail(what, "bind-mounting", dst);
-	if (attrs && setattr(to, attrs, false) < 0)
+	if (attrs && setattr(dst, attrs, false) < 0)
 		return fail(what, "restricting mount", dst);
 	return 0;
 }
@@ -326,18 +322,16 @@ static int build_proc(const char **what)
 	/* The rest of /proc that writes reach is the host's root-owned files,
 	 * and the command never holds uid 0 or a capability. */
 	static const char *const ro[] = {"/proc/sys"};
-	char path[64];
 
 	if (mkdir("/proc", 0555) < 0)
 		return fail(what, "mkdir", "/proc");
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return fail(what, "mounting proc on", "/proc");
 	for (size_t i = 0; i < ARRAY_SIZE(ro); i++) {
-		snprintf(path, sizeof(path), "%s", ro[i]);
-		if (access(path, F_OK) < 0)
+		if (access(ro[i], F_OK) < 0)
 			continue;
-		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    setattr(path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+		if (mount(ro[i], ro[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    setattr(ro[i], MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 					  MOUNT_ATTR_NOEXEC, true) < 0)
 			return fail(what, "making read-only", ro[i]);
 	}
@@ -430,18 +424,17 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 
 static int hide(const struct ombx__bind *b, const char **what)
 {
-	char to[PATH_MAX + 1];
 	int r;
 
-	snprintf(to, sizeof(to), "%s", b->path);
-	if (access(to, F_OK) < 0)
+	if (access(b->path, F_OK) < 0)
 		return 0; /* not visible in the jail anyway */
 	if (b->is_dir)
-		r = mount("tmpfs", to, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0,size=4k");
+		r = mount("tmpfs", b->path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+			  "mode=0,size=4k");
 	else
-		r = mount(EMPTY, to, NULL, MS_BIND, NULL);
+		r = mount(EMPTY, b->path, NULL, MS_BIND, NULL);
 	if (r == 0 && !b->is_dir)
-		r = setattr(to, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+		r = setattr(b->path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
 	return r < 0 ? fail(what, "hiding", b->path) : 0;
 }
 
