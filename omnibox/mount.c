@@ -26,8 +26,8 @@
 #include "../common/cleanup.h"
 #include "jail.h"
 
-#define OLD "/oldroot"  /* the host root while the jail is built */
-#define EMPTY "/.empty" /* bound over each --hide file, unlinked at the end */
+#define OLD           "/oldroot" /* the host root while the jail is built */
+#define EMPTY         "/.empty"  /* bound over each --hide file, unlinked at the end */
 #define OMBX_COPY_MAX (256 * 1024)
 
 static char what_buf[PATH_MAX + 64];
@@ -232,11 +232,11 @@ static const char *const system_dirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib
 /* What programs need from /etc, and nothing that identifies the host's users
  * or holds its credentials. */
 static const char *const etc_files[] = {
-	"/etc/alternatives", "/etc/ssl", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/nsswitch.conf",
-	"/etc/host.conf", "/etc/gai.conf", "/etc/localtime", "/etc/timezone", "/etc/os-release",
-	"/etc/debian_version", "/etc/protocols", "/etc/services", "/etc/inputrc",
-	"/etc/bash.bashrc", "/etc/profile", "/etc/gitconfig", "/etc/locale.alias",
-	"/etc/resolv.conf", /* with --net host only */
+	"/etc/alternatives",  "/etc/ssl",          "/etc/ld.so.cache",    "/etc/ld.so.conf",
+	"/etc/nsswitch.conf", "/etc/host.conf",    "/etc/gai.conf",       "/etc/localtime",
+	"/etc/timezone",      "/etc/os-release",   "/etc/debian_version", "/etc/protocols",
+	"/etc/services",      "/etc/inputrc",      "/etc/bash.bashrc",    "/etc/profile",
+	"/etc/gitconfig",     "/etc/locale.alias", "/etc/resolv.conf", /* with --net host only */
 };
 
 /* The synthetic files; the copies are made by ombx__etc_populate. */
@@ -256,7 +256,7 @@ static int finish_etc(const struct ombx__plan *p, const char **what)
 	if ((r = write_file("/etc/group", buf)) < 0)
 		goto err;
 	r = write_file("/etc/hosts", "127.0.0.1\tlocalhost " OMBX_JAIL_HOSTNAME
-					 "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+				     "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	if (r < 0)
 		goto err;
 	if ((r = write_file("/etc/hostname", OMBX_JAIL_HOSTNAME "\n")) < 0)
@@ -290,7 +290,7 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 static int build_dev(const char **what)
 {
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "/dev/fd"},        {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd", "/dev/fd"},       {"/proc/self/fd/0", "/dev/stdin"},
 		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
 		{"pts/ptmx", "/dev/ptmx"},          {"/proc/kcore", NULL},
 	};
@@ -331,8 +331,10 @@ static int build_proc(const char **what)
 		if (access(ro[i], F_OK) < 0)
 			continue;
 		if (mount(ro[i], ro[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    setattr(ro[i], MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-					  MOUNT_ATTR_NOEXEC, true) < 0)
+		    setattr(ro[i],
+			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				    MOUNT_ATTR_NOEXEC,
+			    true) < 0)
 			return fail(what, "making read-only", ro[i]);
 	}
 	return 0;
@@ -434,7 +436,8 @@ static int hide(const struct ombx__bind *b, const char **what)
 	else
 		r = mount(EMPTY, b->path, NULL, MS_BIND, NULL);
 	if (r == 0 && !b->is_dir)
-		r = setattr(b->path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false);
+		r = setattr(b->path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+			    false);
 	return r < 0 ? fail(what, "hiding", b->path) : 0;
 }
 
