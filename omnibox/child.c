@@ -471,7 +471,7 @@ static void wipe_host_strings(void)
 		memset((void *)v[2], 0, v[3] - v[2]);
 }
 
-/* init's half: the whole root, up to the final pivot and the host's root
+/* init's half: the whole root, from the pivot into it to the host's root
  * detached. The command's process looks up no path until 'R' (only
  * descriptors), so the root may move under it; only not while it makes
  * its user namespace (root_lock). */
