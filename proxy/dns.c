@@ -223,6 +223,21 @@ static size_t answer(struct proxy *p, const unsigned char *q, size_t n, unsigned
 	return proxy__dns_reply(q, n, out, stub_lookup, p);
 }
 
+/* Makes (level, type, data) reply's one control message, in buf (at least
+ * CMSG_SPACE(len) bytes, cmsghdr-aligned). */
+static void set_cmsg(struct msghdr *reply, char *buf, int level, int type, const void *data,
+		     size_t len)
+{
+	struct cmsghdr *o = (struct cmsghdr *)(void *)buf;
+
+	o->cmsg_level = level;
+	o->cmsg_type = type;
+	o->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(o), data, len);
+	reply->msg_control = buf;
+	reply->msg_controllen = CMSG_SPACE(len);
+}
+
 /* One UDP query. The answer leaves from the address the query was sent to
  * (IP_PKTINFO / IPV6_PKTINFO, set on the socket by the jail): with every
  * address local, a query to 8.8.8.8 is answered as 8.8.8.8. */
@@ -257,28 +272,17 @@ static void serve_udp(struct proxy *p, int fd)
 				.msg_iovlen = 1};
 	memset(&cout, 0, sizeof(cout));
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		struct cmsghdr *o = (struct cmsghdr *)(void *)cout.buf;
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_ifindex = 0;
-			o->cmsg_level = IPPROTO_IP;
-			o->cmsg_type = IP_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-			reply.msg_control = cout.buf;
-			reply.msg_controllen = CMSG_SPACE(sizeof(pi));
+			set_cmsg(&reply, cout.buf, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
 			pi.ipi6_ifindex = 0;
-			o->cmsg_level = IPPROTO_IPV6;
-			o->cmsg_type = IPV6_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-			reply.msg_control = cout.buf;
-			reply.msg_controllen = CMSG_SPACE(sizeof(pi));
+			set_cmsg(&reply, cout.buf, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 		}
 	}
 	sendmsg(fd, &reply, MSG_DONTWAIT | MSG_NOSIGNAL);
