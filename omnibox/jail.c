@@ -138,6 +138,14 @@ static int build_env(const struct ombx_config *c, struct ombx__plan *p)
 	return r < 0 ? -ENOMEM : 0;
 }
 
+/* Whether path (canonical) is OMBX_SETUP_DIR or beneath it. */
+static bool setup_path(const char *path)
+{
+	size_t n = strlen(OMBX_SETUP_DIR);
+
+	return strncmp(path, OMBX_SETUP_DIR, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 static int resolve_paths(const struct ombx_config *c, struct ombx__plan *p, ombx_err *err)
 {
 	const char *ws = c->workspace ? c->workspace : ".";
@@ -151,6 +159,9 @@ static int resolve_paths(const struct ombx_config *c, struct ombx__plan *p, ombx
 	if (strcmp(p->workspace, "/") == 0)
 		return ombx_err_set(err, EINVAL,
 				    "workspace / would expose the whole host: choose a project directory");
+	if (setup_path(p->workspace))
+		return ombx_err_set(err, EINVAL, "workspace %s: paths under %s are reserved for omnibox's setup",
+				    p->workspace, OMBX_SETUP_DIR);
 	if (p->privileged) {
 		/* Never run as host root: map to the workspace owner, or nobody. */
 		p->host_uid = st.st_uid ? st.st_uid : NOBODY;
@@ -179,6 +190,9 @@ static int resolve_paths(const struct ombx_config *c, struct ombx__plan *p, ombx
 		}
 		if (strcmp(b->path, "/") == 0 && b->kind != OMBX_BIND_HIDE)
 			return ombx_err_set(err, EINVAL, "binding / into the jail is refused");
+		if (setup_path(b->path))
+			return ombx_err_set(err, EINVAL, "%s: paths under %s are reserved for omnibox's setup",
+					    b->path, OMBX_SETUP_DIR);
 		b->is_dir = stat(b->path, &st) == 0 && S_ISDIR(st.st_mode);
 		b->exists = true;
 		p->n_binds++;

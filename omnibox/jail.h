@@ -17,6 +17,11 @@
 
 #define OMBX_JAIL_HOME "/home/user"
 #define OMBX_JAIL_HOSTNAME "omnibox"
+/* In the jail's root while it is built, removed before the command runs:
+ * the host root's mount point and the empty file --hide binds. A host path
+ * there (the workspace, --ro/--rw/--hide) would name the setup's own, so
+ * jail.c refuses one. */
+#define OMBX_SETUP_DIR "/.omnibox"
 #define OMBX_JAIL_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 /* A message from inside the jail to the parent over the status pipe. */
@@ -66,7 +71,7 @@ void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what)
  * command's process sets itself up; see child.c). Each returns 0 or -errno
  * with *what naming the path or step that failed.
  *   begin:    private tree, pivot into the jail's root tmpfs (host root at
- *             /oldroot), the system binds and an empty /etc
+ *             /.omnibox/host), the system binds and an empty /etc
  *   populate: /etc's copies and binds
  *   rest:     /dev, /proc, /tmp, $HOME, the workspace, --ro/--rw/--hide
  *   seal:     /etc's synthetic files; detach the host's root, make /

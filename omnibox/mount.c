@@ -8,7 +8,7 @@
  *
  * One pivot, first: the jail's root tmpfs is mounted over /tmp (in this
  * private namespace) only to pivot into it, and the jail is then built in
- * place, the host root reachable as /oldroot until it is detached at the
+ * place, the host root reachable as /.omnibox/host until it is detached at the
  * end. (bubblewrap pivots twice, onto a scratch tmpfs and then into the
  * new root; one tmpfs and one pivot fewer here.) */
 #include <errno.h>
@@ -26,8 +26,8 @@
 #include "../common/cleanup.h"
 #include "jail.h"
 
-#define OLD           "/oldroot" /* the host root while the jail is built */
-#define EMPTY         "/.empty"  /* bound over each --hide file, unlinked at the end */
+#define OLD           OMBX_SETUP_DIR "/host"  /* the host root while the jail is built */
+#define EMPTY         OMBX_SETUP_DIR "/empty" /* bound over each --hide file */
 #define OMBX_COPY_MAX (256 * 1024)
 
 static char what_buf[PATH_MAX + 64];
@@ -93,7 +93,7 @@ static int make_target(const char *dst, bool is_dir)
 	return 0;
 }
 
-/* Binds host path `src` (seen under /oldroot) at `dst` in the new root. */
+/* Binds host path `src` (seen under /.omnibox/host) at `dst` in the new root. */
 static int bind(const char *src, const char *dst, uint64_t attrs, const char **what)
 {
 	char from[PATH_MAX + sizeof(OLD)];
@@ -155,7 +155,7 @@ static int copy_file(int from_dir, int to_dir, const char *name, off_t size)
 /* Mirrors path (from_dir/name on the host, to_dir/name in the new root)
  * read-only if it exists: symlinks as symlinks, small files as copies, the
  * rest as read-only binds. Directory descriptors, so that each lookup is
- * one component, not a walk from the root across /oldroot. */
+ * one component, not a walk from the root across /.omnibox/host. */
 static int mirror_ro(int from_dir, int to_dir, const char *name, const char *path, bool optional,
 		     const char **what)
 {
@@ -469,7 +469,7 @@ int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 		return fail(what, "making the mount tree private", "/");
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		return fail(what, "mounting the jail's root tmpfs on", "/tmp");
-	if (mkdir("/tmp" OLD, 0700) < 0)
+	if (mkdir("/tmp" OMBX_SETUP_DIR, 0700) < 0 || mkdir("/tmp" OLD, 0700) < 0)
 		return fail(what, "mkdir", OLD);
 	fd = open("/tmp" EMPTY, O_WRONLY | O_CREAT | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -517,6 +517,8 @@ int ombx__mount_seal(const struct ombx__plan *p, const char **what)
 		return fail(what, "rmdir", OLD);
 	if (unlink(EMPTY) < 0) /* each --hide file holds it through its bind */
 		return fail(what, "unlink", EMPTY);
+	if (rmdir(OMBX_SETUP_DIR) < 0)
+		return fail(what, "rmdir", OMBX_SETUP_DIR);
 	if (setattr("/", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, false) < 0)
 		return fail(what, "making the jail root read-only", "/");
 	return 0;

@@ -39,14 +39,28 @@ echo "TOKEN=host-secret" >"$WS/.env"
 run hidefile "$OMNIBOX" exec --workspace "$WS" --hide "$WS/.env" -- sh -c "
 	if cat .env; then echo hide-failed; else echo hidden-ok; fi
 	if echo x > .env 2>/dev/null; then echo hide-writable; fi
-	ls -a / | grep -x -e .empty -e oldroot && echo scaffolding-left || true"
+	ls -a / | grep -x .omnibox && echo scaffolding-left || true"
 expect_rc hidefile 0 "--hide of a file"
 expect_in "$T/hidefile.out" hidden-ok "--hide: the hidden file's contents cannot be read"
 grep -q -e host-secret -e hide-failed -e hide-writable "$T/hidefile.out" &&
 	fail "--hide: the hidden file was readable or writable"
-grep -q scaffolding-left "$T/hidefile.out" && fail "the jail's root still shows the setup's /.empty or /oldroot"
+grep -q scaffolding-left "$T/hidefile.out" && fail "the jail's root still shows the setup's /.omnibox"
 [ "$(cat "$WS/.env")" = "TOKEN=host-secret" ] && ok "--hide: the host's file is untouched" ||
 	fail "--hide: the host's file changed"
+# The setup's own directory in the jail's root is no host path's to take: a
+# workspace or bind there would name the host root's mount point (and make
+# directories on the host). Only root can make one to try.
+if [ "$(id -u)" -eq 0 ] && [ ! -e /.omnibox ]; then
+	mkdir -p /.omnibox/host/ws && at_exit "rm -rf /.omnibox"
+	run setupws "$OMNIBOX" exec --workspace /.omnibox/host/ws -- true
+	expect_rc setupws 125 "a workspace under /.omnibox is refused"
+	expect_in "$T/setupws.err" "reserved for omnibox's setup" "the refusal says why"
+	run setupbind "$OMNIBOX" exec --workspace "$WS" --ro /.omnibox/host -- true
+	expect_rc setupbind 125 "a bind under /.omnibox is refused"
+	[ ! -e /.omnibox/host/ws/.git ] && [ ! -e /ws ] || fail "the refused launch changed the host"
+else
+	echo "# not root (or /.omnibox exists): the reserved-path refusal is not exercised here"
+fi
 run relbind "$OMNIBOX" exec --workspace "$WS" --ro relative/path -- true
 expect_rc relbind 125 "--ro with a relative path is refused"
 run nobind "$OMNIBOX" exec --workspace "$WS" --ro /nonexistent/ombx -- true
