@@ -188,6 +188,7 @@ static int resolve_paths(const struct ombx_config *c, struct ombx__plan *p, ombx
 					      b->kind == OMBX_BIND_RO ? "ro" : b->kind == OMBX_BIND_RW ? "rw" : "hide",
 					      c->binds[i].path);
 		}
+		p->n_binds++; /* plan_free frees it, whatever follows */
 		if (strcmp(b->path, "/") == 0 && b->kind != OMBX_BIND_HIDE)
 			return ombx_err_set(err, EINVAL, "binding / into the jail is refused");
 		if (setup_path(b->path))
@@ -195,7 +196,6 @@ static int resolve_paths(const struct ombx_config *c, struct ombx__plan *p, ombx
 					    b->path, OMBX_SETUP_DIR);
 		b->is_dir = stat(b->path, &st) == 0 && S_ISDIR(st.st_mode);
 		b->exists = true;
-		p->n_binds++;
 	}
 	return 0;
 }
