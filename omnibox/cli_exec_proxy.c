@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +31,8 @@
 #include "cli.h"
 #include "cli_exec_proxy.h"
 #include "config.h"
+
+#define PROXY_STOP_GRACE_MS 5000
 
 static const char *const ca_vars[] = {
 	"SSL_CERT_FILE",     "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",
@@ -257,6 +261,29 @@ int ombx_exec_proxy_start(struct ombx_exec_proxy *x, struct ombx_config *cfg, co
 	return 0;
 }
 
+/* SIGTERM, then up to PROXY_STOP_GRACE_MS for the proxy to finish its
+ * connections and its log; a proxy still there is killed (omnibox exec
+ * ends when its command does, whatever the proxy does). False if it had
+ * to be killed. Without a pidfd (out of descriptors) it waits as long as
+ * the proxy takes. */
+static bool stopped_in_time(pid_t pid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), r = 1;
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
+	kill(pid, SIGTERM);
+	if (pidfd >= 0) {
+		while ((r = poll(&pfd, 1, PROXY_STOP_GRACE_MS)) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+	}
+	if (r == 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r != 0;
+}
+
 int ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *err)
 {
 	int status = 0, died = 0;
@@ -283,10 +310,12 @@ int ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg, omb
 				     "the command ran: from then on the jail's connections went "
 				     "nowhere (failed closed); its messages are above",
 				     WEXITSTATUS(status));
-	} else {
-		kill(x->pid, SIGTERM);
-		while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	} else if (!stopped_in_time(x->pid)) {
+		died = -1;
+		ombx_err_set(err, ETIMEDOUT,
+			     "the egress proxy (omnibox-proxy) did not stop within %d s of SIGTERM "
+			     "and was killed: the audit log may lack its last records",
+			     PROXY_STOP_GRACE_MS / 1000);
 	}
 	x->pid = -1;
 	return died;

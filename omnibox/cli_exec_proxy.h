@@ -31,9 +31,10 @@ int ombx_exec_proxy_flag(struct ombx_exec_proxy *x, const char *flag, const char
  * omnibox-proxy; sets cfg->proxy_sock. */
 int ombx_exec_proxy_start(struct ombx_exec_proxy *x, struct ombx_config *cfg, const char *session,
 			  ombx_err *err);
-/* Stops the proxy; safe after a failed start. Returns 0, or when the proxy
- * had already exited (it died while the jail ran) its wait status, with
- * why in err. */
+/* Stops the proxy (SIGTERM; killed if still there 5 s later); safe after a
+ * failed start. Returns 0; or, with why in err, the proxy's wait status
+ * when it had already exited (it died while the jail ran), -1 when it had
+ * to be killed. */
 int ombx_exec_proxy_stop(struct ombx_exec_proxy *x, struct ombx_config *cfg, ombx_err *err);
 
 #endif

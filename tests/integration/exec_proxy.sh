@@ -189,4 +189,41 @@ grep -Eq "^late: .*(000|Couldn't connect)" "$T/late.out" && ok "after the proxy 
 grep -q "egress proxy (omnibox-proxy) was killed by signal 9 while the command ran" "$T/late.err" &&
 	ok "omnibox says the proxy died: $(grep -o 'the egress proxy.*' "$T/late.err" | cut -c1-90)" ||
 	fail "no word of the proxy's death: $(cat "$T/late.err")"
+
+# ---- a proxy that does not stop when the command has ended (here: stopped
+# with SIGSTOP): omnibox kills it after its grace and says so; it does not
+# wait for ever ----
+cat >"$WS/stuck.sh" <<'EOF'
+touch stuck-started
+while [ ! -e stuck-go ]; do sleep 0.1; done
+EOF
+cd "$WS" || die "cd $WS"
+rm -f "$WS/stuck-go" "$WS/stuck-started"
+OMBX_TEST_KEY=$SECRET "$OMNIBOX" exec --workspace "$WS" --policy "$T/policy.yaml" \
+	--audit "$T/audit-stuck.jsonl" --ca "$T/ca" -- sh ./stuck.sh >"$T/stuck.out" 2>"$T/stuck.err" &
+spid=$!
+cd / || true
+i=0
+while [ ! -e "$WS/stuck-started" ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+ppid=$(pgrep -f -- "omnibox-proxy .*--audit $T/audit-stuck.jsonl")
+[ -n "$ppid" ] && kill -STOP $ppid
+at_exit "kill -KILL $ppid 2>/dev/null"
+# an omnibox that waits for ever would hang the test: the proxy goes on
+# after 60 s, and the time taken says what happened
+(sleep 60 && kill -CONT $ppid) >/dev/null 2>&1 &
+at_exit "kill $! 2>/dev/null"
+t0=$(date +%s)
+touch "$WS/stuck-go"
+wait $spid
+src=$?
+secs=$(($(date +%s) - t0))
+[ "$src" -eq 0 ] && [ "$secs" -le 30 ] && ok "the command's exit ended omnibox exec after ${secs} s" ||
+	fail "exit $src after ${secs} s"
+grep -q "did not stop within 5 s of SIGTERM and was killed" "$T/stuck.err" &&
+	ok "omnibox says it killed the proxy: $(grep -o 'the egress proxy.*' "$T/stuck.err" | cut -c1-80)" ||
+	fail "no word of the proxy that would not stop: $(cat "$T/stuck.err")"
+[ -n "$ppid" ] && ! kill -0 $ppid 2>/dev/null && ok "the proxy is gone" || fail "proxy '$ppid' still there"
 finish
