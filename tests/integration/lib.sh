@@ -32,6 +32,27 @@ finish() {
 # at_exit CMD: run CMD (a string, eval'ed) when the test exits, before $T goes.
 at_exit() { CLEANUP="$1; $CLEANUP"; }
 
+# A hang fails and says where: OMBX_TEST_DEADLINE seconds after the start
+# (CMake sets it a little under ctest's own timeout) the test's processes
+# are shown with what each waits for (hang_dump.sh), then killed, and the
+# test fails. Its sleeps hold no copy of the output ctest waits on.
+if [ -n "${OMBX_TEST_DEADLINE:-}" ]; then
+	_test_pid=$$
+	_test_dir=$(dirname "$0")/../integration # lib.sh's own (tests/fixtures use it too)
+	(
+		exec </dev/null 1>&2
+		_end=$(($(date +%s) + OMBX_TEST_DEADLINE))
+		while [ "$(date +%s)" -lt "$_end" ]; do
+			sleep 1 >/dev/null 2>&1
+			kill -0 "$_test_pid" 2>/dev/null || exit 0
+		done
+		echo "FAIL - still running after $OMBX_TEST_DEADLINE s; what its processes wait for:"
+		sh "$_test_dir/hang_dump.sh" "$_test_pid" --kill
+	) &
+	_watchdog=$!
+	at_exit "kill $_watchdog 2>/dev/null"
+fi
+
 # need_omnibox PATH: the binary under test must exist; a missing one fails
 # (it is a build problem, not a reason to skip).
 need_omnibox() {
