@@ -160,6 +160,17 @@ grep -q "OMBX_TEST_KEY is not set" "$T/nostart.err" && grep -q "egress proxy did
 	fail "nostart stderr: $(cat "$T/nostart.err")"
 [ ! -e "$WS/ran" ] && ok "the command never ran" || fail "the command ran without its proxy"
 
+# proxy_once_started FILE AUDIT: once the jailed command has made FILE (10 s
+# at most), the pid of the proxy that writes AUDIT
+proxy_once_started() {
+	_i=0
+	while [ ! -e "$1" ] && [ $_i -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	pgrep -f -- "omnibox-proxy .*--audit $2"
+}
+
 # ---- the proxy dies while the jail runs: the jail's way out is gone (fails
 # closed), and omnibox says so ----
 cat >"$WS/late.sh" <<'EOF'
@@ -175,12 +186,7 @@ OMBX_TEST_KEY=$SECRET "$OMNIBOX" exec --workspace "$WS" --policy "$T/policy.yaml
 	--resolve "origin.test:443:$ADDR" -- sh ./late.sh >"$T/late.out" 2>"$T/late.err" &
 lpid=$!
 cd / || true
-i=0
-while [ ! -e "$WS/started" ] && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-ppid=$(pgrep -f -- "omnibox-proxy .*--audit $T/audit-late.jsonl")
+ppid=$(proxy_once_started "$WS/started" "$T/audit-late.jsonl")
 [ -n "$ppid" ] && kill -9 $ppid
 touch "$WS/ready-to-die"
 wait $lpid
@@ -203,12 +209,7 @@ OMBX_TEST_KEY=$SECRET "$OMNIBOX" exec --workspace "$WS" --policy "$T/policy.yaml
 	--audit "$T/audit-stuck.jsonl" --ca "$T/ca" -- sh ./stuck.sh >"$T/stuck.out" 2>"$T/stuck.err" &
 spid=$!
 cd / || true
-i=0
-while [ ! -e "$WS/stuck-started" ] && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-ppid=$(pgrep -f -- "omnibox-proxy .*--audit $T/audit-stuck.jsonl")
+ppid=$(proxy_once_started "$WS/stuck-started" "$T/audit-stuck.jsonl")
 [ -n "$ppid" ] && kill -STOP $ppid
 at_exit "kill -KILL $ppid 2>/dev/null"
 # an omnibox that waits for ever would hang the test: the proxy goes on
