@@ -49,7 +49,7 @@ struct ombx__plan {
 	unsigned jail_uid, jail_gid, host_uid, host_gid;
 	bool privileged;            /* invoked as root */
 	int landlock_abi;
-	const struct ombx_seccomp *seccomp; /* compiled at build time */
+	const struct sock_fprog *seccomp; /* compiled at build time */
 	uint64_t nproc;             /* RLIMIT_NPROC inside: per jail, via its user namespace */
 	int sync_fd;                /* child reads "go" here */
 	int msg_fd;                 /* child writes ombx__msg here (CLOEXEC) */

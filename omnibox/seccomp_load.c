@@ -7,11 +7,9 @@
 
 #include "seccomp.h"
 
-int ombx_seccomp_load(const struct ombx_seccomp *sc)
+int ombx_seccomp_load(const struct sock_fprog *prog)
 {
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sc->allow) < 0)
-		return -errno;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sc->args) < 0)
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
 		return -errno;
 	return 0;
 }
