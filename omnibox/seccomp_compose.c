@@ -9,15 +9,15 @@
 #include <string.h>
 
 #define OP_LD_ABS 0x20 /* BPF_LD | BPF_W | BPF_ABS */
-#define OP_JA	  0x05
-#define OP_JEQ	  0x15
-#define OP_JGT	  0x25
-#define OP_JGE	  0x35
-#define OP_JSET	  0x45
-#define OP_AND	  0x54 /* BPF_ALU | BPF_AND | BPF_K */
-#define OP_RET	  0x06
+#define OP_JA     0x05
+#define OP_JEQ    0x15
+#define OP_JGT    0x25
+#define OP_JGE    0x35
+#define OP_JSET   0x45
+#define OP_AND    0x54 /* BPF_ALU | BPF_AND | BPF_K */
+#define OP_RET    0x06
 
-#define OFF_NR	 0
+#define OFF_NR   0
 #define OFF_ARCH 4
 #define DATA_LEN 64 /* sizeof(struct seccomp_data) */
 
@@ -26,8 +26,8 @@ enum outcome { RET, READS, STOPPED, BAD };
 struct input {
 	uint32_t nr, arch;
 	const uint64_t *args; /* NULL: stop at the first read past nr and arch */
-	bool strict;	      /* refuse arithmetic or bit tests on nr and arch */
-	int stop_pc;	      /* stop on reaching it (-1: never) */
+	bool strict;          /* refuse arithmetic or bit tests on nr and arch */
+	int stop_pc;          /* stop on reaching it (-1: never) */
 };
 
 static uint32_t load(const struct input *in, uint32_t off)
@@ -116,7 +116,8 @@ static uint32_t combine(uint32_t consulted_first, uint32_t then)
 	const uint32_t seq[2] = {consulted_first, then};
 
 	for (int i = 0; i < 2; i++)
-		if ((int32_t)(seq[i] & SECCOMP_RET_ACTION_FULL) < (int32_t)(ret & SECCOMP_RET_ACTION_FULL))
+		if ((int32_t)(seq[i] & SECCOMP_RET_ACTION_FULL) <
+		    (int32_t)(ret & SECCOMP_RET_ACTION_FULL))
 			ret = seq[i];
 	return ret;
 }
@@ -177,10 +178,11 @@ static int expected(const struct ombx_seccomp *sc, uint32_t arch, uint32_t nr, u
 				    arch, nr);
 	o = run(&sc->args, &in, &g);
 	if (o == BAD)
-		return ombx_err_set(err, EINVAL,
-				    "seccomp: the argument filter uses what the prover does not know "
-				    "(arch 0x%x nr %u)",
-				    arch, nr);
+		return ombx_err_set(
+			err, EINVAL,
+			"seccomp: the argument filter uses what the prover does not know "
+			"(arch 0x%x nr %u)",
+			arch, nr);
 	*enter = o == READS;
 	if (*enter && a != SECCOMP_RET_ALLOW)
 		return ombx_err_set(err, EINVAL,
@@ -205,7 +207,9 @@ int ombx_seccomp_prove(const struct ombx_seccomp *sc, const struct sock_fprog *o
 		return ombx_err_set(err, ENOMEM, "seccomp: out of memory");
 	for (size_t i = 0; r == 0 && i < n; i++)
 		for (size_t j = 0; r == 0 && j < n; j++) {
-			struct input in = {.nr = pt[j], .arch = pt[i], .strict = true,
+			struct input in = {.nr = pt[j],
+					   .arch = pt[i],
+					   .strict = true,
 					   .stop_pc = tail ? entry : -1};
 			uint32_t want, got;
 			bool enter;
@@ -219,12 +223,13 @@ int ombx_seccomp_prove(const struct ombx_seccomp *sc, const struct sock_fprog *o
 				o = run(&sc->args, &in, &got);
 			}
 			if (enter ? o != STOPPED : o != RET || got != want)
-				r = ombx_err_set(err, EINVAL,
-						 "seccomp: the composed filter differs from the two "
-						 "for arch 0x%x nr %u (%s)",
-						 in.arch, in.nr,
-						 enter ? "it must enter the argument filter"
-						       : "another answer");
+				r = ombx_err_set(
+					err, EINVAL,
+					"seccomp: the composed filter differs from the two "
+					"for arch 0x%x nr %u (%s)",
+					in.arch, in.nr,
+					enter ? "it must enter the argument filter"
+					      : "another answer");
 		}
 	free(pt);
 	return r;

@@ -7,8 +7,8 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sched.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +30,24 @@ static uint64_t rnd(void)
 static uint64_t arg_value(void)
 {
 	static const uint64_t near[] = {
-		CLONE_NEWUSER | SIGCHLD, CLONE_NEWNS, CLONE_NEWNET | CLONE_VM, 0x80, TIOCSTI,
-		0x541C, TIOCSETD, AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, 46, 0,
-		SOCK_RAW, SOCK_STREAM, 1ULL << 32 | TIOCSTI, 0xffffffffULL,
+		CLONE_NEWUSER | SIGCHLD,
+		CLONE_NEWNS,
+		CLONE_NEWNET | CLONE_VM,
+		0x80,
+		TIOCSTI,
+		0x541C,
+		TIOCSETD,
+		AF_UNIX,
+		AF_INET,
+		AF_INET6,
+		AF_NETLINK,
+		AF_PACKET,
+		46,
+		0,
+		SOCK_RAW,
+		SOCK_STREAM,
+		1ULL << 32 | TIOCSTI,
+		0xffffffffULL,
 	};
 	uint64_t v = near[(size_t)random() % (sizeof(near) / sizeof(near[0]))];
 
@@ -71,7 +86,7 @@ static void random_inputs(const struct ombx_seccomp *sc, const struct sock_fprog
 	for (long i = 0; i < n; i++) {
 		uint64_t a[6];
 		uint32_t arch = random() % 8 ? ARCH : arches[random() % 4] + (random() % 2);
-		uint32_t nr = random() % 4 ? (uint32_t)(random() % 520)
+		uint32_t nr = random() % 4   ? (uint32_t)(random() % 520)
 			      : random() % 2 ? (uint32_t)rnd()
 					     : 0x40000000u + (uint32_t)(random() % 520) - 2;
 		for (int k = 0; k < 6; k++)
@@ -114,7 +129,8 @@ static void mutations(const struct ombx_seccomp *sc, const struct sock_fprog *on
 		if (f->code == (BPF_JMP | BPF_JGE | BPF_K))
 			f->k++; /* a run's first syscall moves by one */
 		else if (f->code == (BPF_RET | BPF_K))
-			f->k = f->k == SECCOMP_RET_ALLOW ? SECCOMP_RET_ERRNO | 1 : SECCOMP_RET_ALLOW;
+			f->k = f->k == SECCOMP_RET_ALLOW ? SECCOMP_RET_ERRNO | 1
+							 : SECCOMP_RET_ALLOW;
 		else
 			continue;
 		proved = ombx_seccomp_prove(sc, &m, &err) == 0;
@@ -125,13 +141,14 @@ static void mutations(const struct ombx_seccomp *sc, const struct sock_fprog *on
 			neutral += proved;
 		}
 	}
-	check(tried > 50 && caught == tried, "the prover rejects every change that changes an answer",
+	check(tried > 50 && caught == tried,
+	      "the prover rejects every change that changes an answer",
 	      "%u of %u caught (%u neutral ones proved)", caught, tried, neutral);
 	free(m.filter);
 }
 
-#define LD(off)	   BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off)
-#define RET(v)	   BPF_STMT(BPF_RET | BPF_K, v)
+#define LD(off)      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off)
+#define RET(v)       BPF_STMT(BPF_RET | BPF_K, v)
 #define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, t, f)
 
 static void refused(const char *name, struct sock_filter *allow, unsigned short n_allow,
@@ -149,12 +166,18 @@ static void refused(const char *name, struct sock_filter *allow, unsigned short 
 
 static void not_composable(void)
 {
-	struct sock_filter allow[] = {LD(4), JEQ(ARCH, 1, 0), RET(SECCOMP_RET_KILL_PROCESS), LD(0),
-				      JEQ(39, 0, 1), RET(SECCOMP_RET_ALLOW),
-				      RET(SECCOMP_RET_ERRNO | 38)};
-	struct sock_filter args[] = {LD(4), JEQ(ARCH, 1, 0), RET(SECCOMP_RET_ALLOW), LD(0),
-				     JEQ(16, 0, 2), LD(24), JEQ(0x5412, 1, 0),
-				     RET(SECCOMP_RET_ALLOW), RET(SECCOMP_RET_ERRNO | 1)};
+	struct sock_filter allow[] = {
+		LD(4),         JEQ(ARCH, 1, 0),        RET(SECCOMP_RET_KILL_PROCESS), LD(0),
+		JEQ(39, 0, 1), RET(SECCOMP_RET_ALLOW), RET(SECCOMP_RET_ERRNO | 38)};
+	struct sock_filter args[] = {LD(4),
+				     JEQ(ARCH, 1, 0),
+				     RET(SECCOMP_RET_ALLOW),
+				     LD(0),
+				     JEQ(16, 0, 2),
+				     LD(24),
+				     JEQ(0x5412, 1, 0),
+				     RET(SECCOMP_RET_ALLOW),
+				     RET(SECCOMP_RET_ERRNO | 1)};
 	struct sock_filter reads[] = {LD(16), RET(SECCOMP_RET_ALLOW)};
 	struct sock_filter ldx[] = {BPF_STMT(BPF_LDX | BPF_W | BPF_LEN, 0), RET(SECCOMP_RET_ALLOW)};
 	struct sock_filter and_nr[] = {LD(0), BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 1),
@@ -166,8 +189,8 @@ static void not_composable(void)
 
 	/* ioctl (16) is not allowed by this allowlist, yet the argument
 	 * program reads its arguments: not composable */
-	refused("an argument check on a syscall the allowlist refuses is refused", allow, 7, args, 9,
-		"does not allow");
+	refused("an argument check on a syscall the allowlist refuses is refused", allow, 7, args,
+		9, "does not allow");
 	refused("an allowlist that reads arguments is refused", reads, 2, allow_all, 1,
 		"reads more");
 	refused("an opcode the prover does not know is refused", ldx, 2, allow_all, 1,
@@ -181,7 +204,8 @@ static void not_composable(void)
 			      (SECCOMP_RET_ERRNO | 1) &&
 		      ombx_seccomp_eval(&one, ARCH, 16, (uint64_t[6]){0, 0x5413}) ==
 			      SECCOMP_RET_ALLOW &&
-		      ombx_seccomp_eval(&one, ARCH, 39, (uint64_t[6]){0}) == (SECCOMP_RET_ERRNO | 38) &&
+		      ombx_seccomp_eval(&one, ARCH, 39, (uint64_t[6]){0}) ==
+			      (SECCOMP_RET_ERRNO | 38) &&
 		      ombx_seccomp_eval(&one, AUDIT_ARCH_I386, 16, (uint64_t[6]){0}) ==
 			      SECCOMP_RET_KILL_PROCESS,
 	      "a small pair composes and answers as the two", "%s", err.msg);
