@@ -93,17 +93,20 @@ static int make_target(const char *dst, bool is_dir)
 	return 0;
 }
 
-/* Binds host path `src` (seen under /.omnibox/host) at `dst` in the new root. */
-static int bind(const char *src, const char *dst, uint64_t attrs, const char **what)
+enum target { LOOK, FILE_TARGET, DIR_TARGET };
+
+/* Binds host path `src` (seen under /.omnibox/host) at `dst` in the new root;
+ * its mount point a file or a directory as `t` says, or as `src` is (LOOK). */
+static int bind(const char *src, const char *dst, enum target t, uint64_t attrs, const char **what)
 {
 	char from[PATH_MAX + sizeof(OLD)];
 	struct stat st;
 	int r;
 
 	snprintf(from, sizeof(from), OLD "%s", src);
-	if (stat(from, &st) < 0)
+	if (t == LOOK && stat(from, &st) < 0)
 		return fail(what, "stat", src);
-	r = make_target(dst, S_ISDIR(st.st_mode));
+	r = make_target(dst, t == LOOK ? S_ISDIR(st.st_mode) : t == DIR_TARGET);
 	if (r < 0) {
 		errno = -r;
 		return fail(what, "creating mount point for", dst);
@@ -176,7 +179,8 @@ static int mirror_ro(int from_dir, int to_dir, const char *name, const char *pat
 		}
 		return 0;
 	}
-	return bind(path, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
+	return bind(path, path, S_ISDIR(st.st_mode) ? DIR_TARGET : FILE_TARGET,
+		    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
 }
 
 /* The two directories mirror_ro works between, opened once. */
@@ -302,7 +306,7 @@ static int build_dev(const char **what)
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
 		/* Device nodes are the one place without nodev. */
-		r = bind(path, path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, what);
+		r = bind(path, path, FILE_TARGET, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, what);
 	}
 	if (r < 0)
 		return r;
@@ -397,7 +401,7 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 	const uint64_t rw = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	char git[PATH_MAX], sub[PATH_MAX + 16];
 	_cleanup_close_ int gitfd = -1;
-	int r = bind(p->workspace, p->workspace, rw, what);
+	int r = bind(p->workspace, p->workspace, DIR_TARGET, rw, what);
 
 	if (r < 0)
 		return r;
@@ -451,13 +455,23 @@ static int build_binds(const struct ombx__plan *p, const char **what)
 	for (size_t i = 0; r == 0 && i < p->n_binds; i++) {
 		const struct ombx__bind *b = &p->binds[i];
 		if (b->kind != OMBX_BIND_HIDE)
-			r = bind(b->path, b->path, b->kind == OMBX_BIND_RO ? rw | MOUNT_ATTR_RDONLY : rw,
+			r = bind(b->path, b->path, b->is_dir ? DIR_TARGET : FILE_TARGET,
+				 b->kind == OMBX_BIND_RO ? rw | MOUNT_ATTR_RDONLY : rw,
 				 what);
 	}
 	for (size_t i = 0; r == 0 && i < p->n_binds; i++)
 		if (p->binds[i].kind == OMBX_BIND_HIDE)
 			r = hide(&p->binds[i], what);
 	return r;
+}
+
+/* Whether a --hide names a file (bound over with EMPTY). */
+static bool hides_file(const struct ombx__plan *p)
+{
+	for (size_t i = 0; i < p->n_binds; i++)
+		if (p->binds[i].kind == OMBX_BIND_HIDE && !p->binds[i].is_dir)
+			return true;
+	return false;
 }
 
 int ombx__mount_begin(const struct ombx__plan *p, const char **what)
@@ -471,10 +485,12 @@ int ombx__mount_begin(const struct ombx__plan *p, const char **what)
 		return fail(what, "mounting the jail's root tmpfs on", "/tmp");
 	if (mkdir("/tmp" OMBX_SETUP_DIR, 0700) < 0 || mkdir("/tmp" OLD, 0700) < 0)
 		return fail(what, "mkdir", OLD);
-	fd = open("/tmp" EMPTY, O_WRONLY | O_CREAT | O_CLOEXEC, 0);
-	if (fd < 0)
-		return fail(what, "creating", EMPTY);
-	close(fd);
+	if (hides_file(p)) {
+		fd = open("/tmp" EMPTY, O_WRONLY | O_CREAT | O_CLOEXEC, 0);
+		if (fd < 0)
+			return fail(what, "creating", EMPTY);
+		close(fd);
+	}
 	if (syscall(SYS_pivot_root, "/tmp", "/tmp" OLD) < 0)
 		return fail(what, "pivot_root into the jail's root", "");
 	if (chdir("/") < 0)
@@ -515,7 +531,7 @@ int ombx__mount_seal(const struct ombx__plan *p, const char **what)
 		return fail(what, "detaching the host root", "");
 	if (rmdir(OLD) < 0)
 		return fail(what, "rmdir", OLD);
-	if (unlink(EMPTY) < 0) /* each --hide file holds it through its bind */
+	if (hides_file(p) && unlink(EMPTY) < 0) /* each --hide file holds it through its bind */
 		return fail(what, "unlink", EMPTY);
 	if (rmdir(OMBX_SETUP_DIR) < 0)
 		return fail(what, "rmdir", OMBX_SETUP_DIR);
