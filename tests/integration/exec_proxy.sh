@@ -115,6 +115,8 @@ OMBX_TEST_KEY=$SECRET "$OMNIBOX" exec --workspace "$WS" --policy "$T/policy.yaml
 rc=$?
 cd / || true
 [ "$rc" -eq 0 ] && ok "the jailed script ran (exit 0)" || fail "exec exit $rc: $(cat "$T/inside.err")"
+grep -q "egress proxy" "$T/inside.err" && fail "omnibox had to stop the proxy: $(cat "$T/inside.err")" ||
+	ok "the proxy stopped when asked"
 got() { sed -n "s/^$1: //p" "$T/inside.out"; }
 expect() { # expect NAME REGEX DESCRIPTION (the whole value must match)
 	if got "$1" | grep -Eqx -- "$2"; then ok "$3: $(got "$1")"; else fail "$3: got '$(got "$1")' (want $2)"; fi
