@@ -200,10 +200,17 @@ int ombx_seccomp_prove(const struct ombx_seccomp *sc, const struct sock_fprog *o
 	bool tail = entry >= 0 && memcmp(one->filter + entry, sc->args.filter,
 					 sc->args.len * sizeof(*one->filter)) == 0;
 	size_t n;
-	uint32_t *pt = points(all, 3, &n);
+	uint32_t *pt;
 	int r = 0;
 
-	if (!pt)
+	/* Entered with A holding the syscall number, the argument program
+	 * must not read A before it loads (its start alone reads nothing
+	 * else: the prover knows no X or scratch memory). */
+	if (sc->args.len == 0 || sc->args.filter[0].code != OP_LD_ABS)
+		return ombx_err_set(err, EINVAL,
+				    "seccomp: the argument filter does not start with a load: not "
+				    "composable");
+	if (!(pt = points(all, 3, &n)))
 		return ombx_err_set(err, ENOMEM, "seccomp: out of memory");
 	for (size_t i = 0; r == 0 && i < n; i++)
 		for (size_t j = 0; r == 0 && j < n; j++) {

@@ -14,9 +14,9 @@
  * with constants, so one point in each interval between the constants of
  * all three programs covers all 2^64 pairs; where the argument program reads
  * arguments, the allowlist must allow and the result must enter the argument
- * program at its start. Anything outside that (another opcode, arithmetic
- * on the number, an allowlist that reads arguments) is refused, not
- * guessed. */
+ * program at its start (entered with the syscall number in A, so it must
+ * begin with a load). Anything outside that (another opcode, arithmetic on
+ * the number, an allowlist that reads arguments) is refused, not guessed. */
 #ifndef OMBX_SECCOMP_COMPOSE_H
 #define OMBX_SECCOMP_COMPOSE_H
 

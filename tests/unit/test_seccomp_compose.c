@@ -183,6 +183,8 @@ static void not_composable(void)
 	struct sock_filter and_nr[] = {LD(0), BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 1),
 				       RET(SECCOMP_RET_ALLOW)};
 	struct sock_filter allow_all[] = {RET(SECCOMP_RET_ALLOW)};
+	struct sock_filter a_first[] = {JEQ(0, 0, 1), RET(SECCOMP_RET_ALLOW),
+					RET(SECCOMP_RET_ERRNO | 1)};
 	struct sock_fprog one;
 	ombx_err err = {0};
 	struct ombx_seccomp ok = {.allow = {7, allow}, .args = {9, args}};
@@ -197,6 +199,9 @@ static void not_composable(void)
 		"does not know");
 	refused("arithmetic on the syscall number is refused", and_nr, 3, allow_all, 1,
 		"does not know");
+	/* entered with A = the syscall number, this would test that, not 0 */
+	refused("an argument filter that reads A before loading is refused", allow_all, 1, a_first,
+		3, "does not start with a load");
 	/* the same with ioctl allowed composes, and answers as the two */
 	allow[4].k = 16;
 	check(ombx_seccomp_compose(&ok, ARCH, &one, &err) == 0 &&
