@@ -281,7 +281,7 @@ static int emit_tree(struct emitter *e, const struct run_of *runs, int lo, int h
 
 struct layout {
 	int rets_at, args_at;
-	const uint32_t *rets;
+	uint32_t rets[8]; /* the distinct answers, each returned once */
 	size_t n_rets;
 };
 
@@ -297,15 +297,44 @@ static int leaf_target(const struct run_of *r, void *arg)
 	return -1;
 }
 
+/* The runs of syscall numbers (native arch) that share one answer, each
+ * from the first point of its interval, into runs[] (n points long); their
+ * distinct answers into l. */
+static int find_runs(const struct ombx_seccomp *sc, uint32_t arch, const uint32_t *pt, size_t n,
+		     struct run_of *runs, size_t *n_runs, struct layout *l, ombx_err *err)
+{
+	int r;
+
+	*n_runs = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct run_of x = {.from = pt[i]};
+		size_t k = 0;
+
+		if ((r = expected(sc, arch, pt[i], &x.ret, &x.enter, err)) < 0)
+			return r;
+		if (*n_runs && runs[*n_runs - 1].enter == x.enter && runs[*n_runs - 1].ret == x.ret)
+			continue;
+		runs[(*n_runs)++] = x;
+		while (!x.enter && k < l->n_rets && l->rets[k] != x.ret)
+			k++;
+		if (x.enter || k < l->n_rets)
+			continue;
+		if (l->n_rets == sizeof(l->rets) / sizeof(l->rets[0]))
+			return ombx_err_set(err, E2BIG, "seccomp: too many answers");
+		l->rets[l->n_rets++] = x.ret;
+	}
+	return 0;
+}
+
 int ombx_seccomp_compose(const struct ombx_seccomp *sc, uint32_t arch, struct sock_fprog *out,
 			 ombx_err *err)
 {
 	const struct sock_fprog *two[] = {&sc->allow, &sc->args};
 	struct run_of *runs = NULL;
-	uint32_t *pt, rets[8], foreign;
-	struct layout l = {.rets = rets};
+	uint32_t *pt, foreign;
+	struct layout l = {0};
 	struct emitter e = {0};
-	size_t n, n_runs = 0, len;
+	size_t n, n_runs, tree;
 	bool enter;
 	int r, root;
 
@@ -315,31 +344,16 @@ int ombx_seccomp_compose(const struct ombx_seccomp *sc, uint32_t arch, struct so
 		goto out;
 	}
 	/* another arch: one answer (the allowlist kills), checked by the proof */
-	if ((r = expected(sc, arch + 1, 0, &foreign, &enter, err)) < 0)
+	if ((r = expected(sc, arch + 1, 0, &foreign, &enter, err)) < 0 ||
+	    (r = find_runs(sc, arch, pt, n, runs, &n_runs, &l, err)) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct run_of x = {.from = pt[i]};
-		if ((r = expected(sc, arch, pt[i], &x.ret, &x.enter, err)) < 0)
-			goto out;
-		if (n_runs && runs[n_runs - 1].enter == x.enter && runs[n_runs - 1].ret == x.ret)
-			continue;
-		runs[n_runs++] = x;
-		for (size_t k = 0; !x.enter && k <= l.n_rets; k++)
-			if (k == l.n_rets) {
-				if (l.n_rets == sizeof(rets) / sizeof(rets[0])) {
-					r = ombx_err_set(err, E2BIG, "seccomp: too many answers");
-					goto out;
-				}
-				rets[l.n_rets++] = x.ret;
-				break;
-			} else if (rets[k] == x.ret) {
-				break;
-			}
-	}
 	/* ld arch; jeq arch; ret foreign; ld nr; the tree (a jump if one
 	 * run); the answers; the argument program */
-	len = 4 + (n_runs > 1 ? n_runs - 1 : 1) + l.n_rets + sc->args.len;
-	if (len > BPF_MAXINSNS || !(e.f = calloc(len, sizeof(*e.f)))) {
+	tree = n_runs > 1 ? n_runs - 1 : 1;
+	l.rets_at = 4 + (int)tree;
+	l.args_at = l.rets_at + (int)l.n_rets;
+	if ((size_t)l.args_at + sc->args.len > BPF_MAXINSNS ||
+	    !(e.f = calloc((size_t)l.args_at + sc->args.len, sizeof(*e.f)))) {
 		r = ombx_err_set(err, E2BIG, "seccomp: the composed filter is too long");
 		goto out;
 	}
@@ -347,8 +361,6 @@ int ombx_seccomp_compose(const struct ombx_seccomp *sc, uint32_t arch, struct so
 	e.f[e.n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0);
 	e.f[e.n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, foreign);
 	e.f[e.n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, OFF_NR);
-	l.rets_at = 4 + (int)(n_runs > 1 ? n_runs - 1 : 1);
-	l.args_at = l.rets_at + (int)l.n_rets;
 	if (n_runs == 1) {
 		root = leaf_target(&runs[0], &l);
 		e.f[e.n] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(root - 5));
@@ -358,7 +370,7 @@ int ombx_seccomp_compose(const struct ombx_seccomp *sc, uint32_t arch, struct so
 		goto out;
 	}
 	for (size_t i = 0; i < l.n_rets; i++)
-		e.f[e.n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, rets[i]);
+		e.f[e.n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, l.rets[i]);
 	memcpy(e.f + e.n, sc->args.filter, sc->args.len * sizeof(*e.f));
 	e.n += sc->args.len;
 	*out = (struct sock_fprog){.len = (unsigned short)e.n, .filter = e.f};
