@@ -67,18 +67,18 @@ int ombx__net_proxy_setup(int send_fd, const char **what);
 /* child.c: report a failure to the parent (async-signal-safe). */
 void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what);
 
-/* mount.c: the jail's root, in stages (init runs them all while the
- * command's process sets itself up; see child.c). Each returns 0 or -errno
- * with *what naming the path or step that failed.
+/* mount.c: the jail's root, in stages, in this order (init runs them all
+ * while the command's process sets itself up; see child.c). Each returns 0
+ * or -errno with *what naming the path or step that failed.
  *   begin:    private tree, pivot into the jail's root tmpfs (host root at
  *             /.omnibox/host), the system binds and an empty /etc
- *   populate: /etc's copies and binds
  *   rest:     /dev, /proc, /tmp, $HOME, the workspace, --ro/--rw/--hide
+ *   populate: /etc's copies and binds
  *   seal:     /etc's synthetic files; detach the host's root, make /
  *             read-only */
 int ombx__mount_begin(const struct ombx__plan *p, const char **what);
-int ombx__etc_populate(const struct ombx__plan *p, const char **what);
 int ombx__mount_rest(const struct ombx__plan *p, const char **what);
+int ombx__etc_populate(const struct ombx__plan *p, const char **what);
 int ombx__mount_seal(const struct ombx__plan *p, const char **what);
 
 #endif
