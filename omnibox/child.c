@@ -239,6 +239,7 @@ static void wait_peer(int fd, char want)
 {
 	char c = 0;
 
+
 	/* EOF: the other half failed and has said why; leave quietly. */
 	if (read(fd, &c, 1) != 1 || c != want)
 		_exit(OMBX_EXIT_FAILURE);
@@ -367,9 +368,10 @@ static void join_netns(const struct ombx__plan *p, int net_fd)
 }
 
 /* The command's half of the setup, run in parallel with init's mounts:
- * make the network namespace, drop privileges, load seccomp; then, once
- * init reports the root complete, Landlock over it and execve. Until 'R'
- * it looks up no path (only descriptors): init pivots the root under it. */
+ * make the network namespace, name the host, drop privileges, build the
+ * Landlock ruleset, load seccomp; then, once init reports the root
+ * complete, enforce Landlock and execve. Until 'P' it looks up no path
+ * (only descriptors): init pivots the root under it. */
 __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int proc_fd,
 						  int to_init, int from_init)
 {
@@ -379,7 +381,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	struct ombx_landlock_spec ll = {.abi = p->landlock_abi, .rw = rw, .dev = dev,
 					.n_dev = sizeof(dev) / sizeof(dev[0])};
 	const char *what = NULL;
-	int r, net_fd;
+	int r, net_fd, ruleset;
 
 	static const unsigned short proxy_ports[] = {OMBX_PROXY_PORT, 80, 443, 53};
 
@@ -396,6 +398,9 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 			rw[ll.n_rw++] = p->binds[i].path;
 
 	net_fd = make_netns(p, proc_fd);
+	/* Here rather than in init, whose half is the longer one. */
+	if (sethostname(OMBX_JAIL_HOSTNAME, strlen(OMBX_JAIL_HOSTNAME)) < 0)
+		die(p, errno, "sethostname");
 	/* RLIMIT_NPROC counts per uid per user namespace: in a fresh one it
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
@@ -407,6 +412,12 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	close(proc_fd);
 	close(root_lock[0]);
 	close(root_lock[1]);
+	/* 'P': every mount a rule names is in place (init's mount_rest); the
+	 * rules bind to what the paths name from then on, opened with the
+	 * command's own ids. Enforced after 'R'. */
+	wait_peer(from_init, 'P');
+	if ((ruleset = ombx_landlock_build(&ll, &what)) < 0)
+		die(p, ruleset, what);
 	send_ready(p, to_init, net_fd);
 	close(to_init);
 	if (net_fd >= 0)
@@ -436,7 +447,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 			 p->jail_uid, p->workspace);
 		die(p, errno, msg);
 	}
-	r = ombx_landlock_apply(&ll, &what);
+	r = ombx_landlock_enforce(ruleset, &what);
 	if (r < 0)
 		die(p, r, what);
 	exec_command(p);
@@ -472,10 +483,10 @@ static void wipe_host_strings(void)
 }
 
 /* init's half: the whole root, from the pivot into it to the host's root
- * detached. The command's process looks up no path until 'R' (only
- * descriptors), so the root may move under it; only not while it makes
- * its user namespace (root_lock). */
-static void build_root(const struct ombx__plan *p)
+ * detached. The command's process looks up no path until 'P' (only
+ * descriptors), so the root may move under it until then; only not while
+ * it makes its user namespace (root_lock). */
+static void build_root(const struct ombx__plan *p, int to_command)
 {
 	const char *what = NULL;
 	int r;
@@ -485,6 +496,8 @@ static void build_root(const struct ombx__plan *p)
 	root_lock_give(p);
 	if (r == 0)
 		r = ombx__mount_rest(p, &what);
+	if (r == 0)
+		signal_peer(p, to_command, 'P');
 	if (r == 0)
 		r = ombx__etc_populate(p, &what);
 	if (r == 0)
@@ -572,10 +585,8 @@ void ombx__child_main(struct ombx__plan *p)
 		close(p->tty.sock);
 	/* init's own business, after the fork: the command's process execs. */
 	wipe_host_strings();
-	if (sethostname(OMBX_JAIL_HOSTNAME, strlen(OMBX_JAIL_HOSTNAME)) < 0)
-		die(p, errno, "sethostname");
 
-	build_root(p);
+	build_root(p, from_init[1]);
 	net_fd = wait_ready(to_init[0]);
 	join_netns(p, net_fd);
 	signal_peer(p, from_init[1], 'R');

@@ -80,7 +80,7 @@ static int add_path(int ruleset, const char *path, uint64_t access)
 	return r;
 }
 
-int ombx_landlock_apply(const struct ombx_landlock_spec *s, const char **what)
+int ombx_landlock_build(const struct ombx_landlock_spec *s, const char **what)
 {
 	struct ll_ruleset_attr attr = {0};
 	size_t attr_size = sizeof(uint64_t);
@@ -127,14 +127,25 @@ int ombx_landlock_apply(const struct ombx_landlock_spec *s, const char **what)
 		if (syscall(SYS_landlock_add_rule, rs, OMBX_LL_RULE_NET_PORT, &np, 0) < 0)
 			r = -errno;
 	}
-	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (r < 0) {
+		close(rs);
+		return r;
+	}
+	return rs;
+}
+
+int ombx_landlock_enforce(int ruleset, const char **what)
+{
+	int r = 0;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		*what = "prctl(PR_SET_NO_NEW_PRIVS)";
 		r = -errno;
 	}
-	if (r == 0 && syscall(SYS_landlock_restrict_self, rs, 0) < 0) {
+	if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
 		*what = "landlock_restrict_self";
 		r = -errno;
 	}
-	close(rs);
+	close(ruleset);
 	return r;
 }

@@ -3,8 +3,9 @@
  * Read/execute everywhere in the (already minimal) jail root, write only in
  * the paths the caller lists; abstract-socket and signal scoping where the
  * ABI has them. Best effort by ABI: the ABI in use is reported, and an ABI
- * below 1 (no Landlock) makes ombx_landlock_apply fail so the jail refuses
- * to run. */
+ * below 1 (no Landlock) makes ombx_landlock_build fail so the jail refuses
+ * to run. Built and enforced in two steps, so that the rules can be made
+ * while the rest of the jail is still being set up. */
 #ifndef OMBX_LANDLOCK_H
 #define OMBX_LANDLOCK_H
 
@@ -27,9 +28,14 @@ struct ombx_landlock_spec {
 	size_t n_connect_ports;
 };
 
-/* Restricts the calling thread. Async-signal-safe enough for the child after
- * clone: no allocation. Returns 0 or -errno (with *what naming the failed
- * step). Paths that do not exist are skipped. */
-int ombx_landlock_apply(const struct ombx_landlock_spec *s, const char **what);
+/* The ruleset: the rules are bound to what the paths name now (paths that
+ * do not exist are skipped). Returns its descriptor (close-on-exec) or
+ * -errno with *what naming the failed step. No allocation: safe in the
+ * child after clone. */
+int ombx_landlock_build(const struct ombx_landlock_spec *s, const char **what);
+
+/* Restricts the calling thread by the ruleset (no_new_privs first) and
+ * closes it. 0 or -errno with *what naming the failed step. */
+int ombx_landlock_enforce(int ruleset, const char **what);
 
 #endif
