@@ -427,25 +427,29 @@ static void check_fds(void)
 		ok("no inherited fds above 2", "none");
 }
 
-static void check_status(void)
+struct status_row {
+	const char *key, *want;
+};
+
+/* Each row's line of a /proc status file must read as wanted. */
+static void expect_status(const char *path, const struct status_row *rows, size_t n)
 {
-	static const struct { const char *key, *want; } rows[] = {
-		{ "CapInh:", "0000000000000000" }, { "CapPrm:", "0000000000000000" },
-		{ "CapEff:", "0000000000000000" }, { "CapBnd:", "0000000000000000" },
-		{ "CapAmb:", "0000000000000000" }, { "NoNewPrivs:", "1" }, { "Seccomp:", "2" },
-	};
-	bool seen[ARRAY_SIZE(rows)] = { false };
-	FILE *f = fopen("/proc/self/status", "re");
+	bool seen[16] = { false };
+	FILE *f = fopen(path, "re");
 	char line[256];
-	while (f && fgets(line, sizeof(line), f)) {
-		for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+	if (!f) {
+		fail(path, "cannot open: %s", ename(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		for (size_t i = 0; i < n; i++) {
 			size_t kl = strlen(rows[i].key);
 			if (strncmp(line, rows[i].key, kl))
 				continue;
 			char *v = line + kl + strspn(line + kl, " \t");
 			v[strcspn(v, "\n")] = '\0';
-			char name[48];
-			snprintf(name, sizeof(name), "/proc/self/status %s %s", rows[i].key, rows[i].want);
+			char name[64];
+			snprintf(name, sizeof(name), "%s %s %s", path, rows[i].key, rows[i].want);
 			seen[i] = true;
 			if (!strcmp(v, rows[i].want))
 				ok(name, v);
@@ -453,11 +457,31 @@ static void check_status(void)
 				fail(name, "is %s", v);
 		}
 	}
-	if (f)
-		fclose(f);
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
 		if (!seen[i])
-			fail(rows[i].key, "line missing from /proc/self/status");
+			fail(rows[i].key, "line missing from %s", path);
+}
+
+static void check_status(void)
+{
+	static const struct status_row self[] = {
+		{ "CapInh:", "0000000000000000" }, { "CapPrm:", "0000000000000000" },
+		{ "CapEff:", "0000000000000000" }, { "CapBnd:", "0000000000000000" },
+		{ "CapAmb:", "0000000000000000" }, { "NoNewPrivs:", "1" }, { "Seccomp:", "2" },
+	};
+	/* The jail's init holds no capability and can gain none: it never
+	 * executes anything, and no_new_privs would stop an execve from
+	 * granting any (its bounding set, which only limits what execve
+	 * grants, is left as the user namespace made it). */
+	static const struct status_row init[] = {
+		{ "CapInh:", "0000000000000000" }, { "CapPrm:", "0000000000000000" },
+		{ "CapEff:", "0000000000000000" }, { "CapAmb:", "0000000000000000" },
+		{ "NoNewPrivs:", "1" },
+	};
+	char line[256];
+	expect_status("/proc/self/status", self, ARRAY_SIZE(self));
+	expect_status("/proc/1/status", init, ARRAY_SIZE(init));
 	FILE *m = fopen("/proc/self/uid_map", "re");
 	while (m && fgets(line, sizeof(line), m)) {
 		line[strcspn(line, "\n")] = '\0';
