@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -454,17 +455,40 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	exec_command(p);
 }
 
+/* Where execve put the argv and environment strings, as the kernel lays
+ * them out: from argv[0] (glibc's program_invocation_name) to the end of
+ * the last environment string, where it put the executable's name
+ * (AT_EXECFN). NULL if that does not hold together. */
+static char *exec_strings(size_t *len)
+{
+	char *start = program_invocation_name;
+	char *end = (char *)getauxval(AT_EXECFN);
+
+	if (!start || !end || end <= start || (size_t)(end - start) > (size_t)4 << 20 ||
+	    end[-1] != '\0')
+		return NULL;
+	*len = (size_t)(end - start);
+	return start;
+}
+
 /* The jail's init is a copy of omnibox: its argv and environment are the
  * host's. Zero them so /proc/1/cmdline and /proc/1/environ show nothing of
- * the host (the command runs from copies in the plan). */
+ * the host (the command runs from copies in the plan); the probe checks
+ * /proc/1/cmdline. /proc/self/stat names the same bounds, but reading it
+ * took 0.03 ms of init's half: only if exec_strings cannot tell. */
 static void wipe_host_strings(void)
 {
 	char buf[2048], *p;
 	unsigned long v[4];
+	size_t len;
 	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0)
+	if ((p = exec_strings(&len))) {
+		memset(p, 0, len);
+		return;
+	}
+	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) < 0)
 		return;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);

@@ -346,6 +346,28 @@ static void check_proc(void)
 		fail("pid 1 is the jail's init", "pid 1 is \"%s\", a host init", comm);
 	else
 		ok("pid 1 is the jail's init", comm);
+
+	/* init is a copy of omnibox: its argv (the host's command line) and
+	 * environment must have been wiped before the command ran. */
+	static const int refused[] = { EACCES, EPERM };
+	int fd = open("/proc/1/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		expect_errno("/proc/1/cmdline shows nothing of the host", -1, errno, refused, 2);
+	} else {
+		char cmd[4096];
+		ssize_t len = read(fd, cmd, sizeof(cmd));
+		close(fd);
+		ssize_t shown = 0;
+		for (ssize_t i = 0; i < len; i++)
+			shown += cmd[i] != '\0';
+		if (len < 0)
+			fail("/proc/1/cmdline shows nothing of the host", "read: %s", ename(errno));
+		else if (shown)
+			fail("/proc/1/cmdline shows nothing of the host", "%zd bytes shown: %.*s", shown,
+			     (int)len, cmd);
+		else
+			ok("/proc/1/cmdline shows nothing of the host", "only NULs");
+	}
 }
 
 /* ---------- environment, descriptors, credentials ---------- */
