@@ -436,9 +436,11 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	if (r < 0)
 		die(p, r, "loading the seccomp filter");
 
+	/* Every CPU again now, not after 'R': a syscall less between 'R' and
+	 * execve. */
+	unplace_self();
 	wait_peer(from_init, 'R');
 	close(from_init);
-	unplace_self();
 	if (p->tty.sock >= 0 && (r = ombx_tty_attach(&p->tty)) < 0)
 		die(p, r, "--tty: opening the jail's terminal");
 	if (chdir(p->workspace) < 0) {
