@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -612,6 +613,10 @@ void ombx__child_main(struct ombx__plan *p)
 		close(p->tty.sock);
 	/* init's own business, after the fork: the command's process execs. */
 	wipe_host_strings();
+	/* Every mode in the jail's root is the one mount.c names: a caller's
+	 * umask of 077 made /home 0700 and the jail refuse its own user. The
+	 * command's process, forked already, keeps the caller's umask. */
+	umask(0);
 
 	build_root(p, from_init[1]);
 	net_fd = wait_ready(to_init[0]);

@@ -114,6 +114,17 @@ if [ "$(id -u)" -eq 0 ]; then
 		ok "no gid 0 in the jail, though the workspace's group is root"
 fi
 
+# A caller's umask shapes the command's files, not the jail's own root: under
+# umask 077, /home was made 0700 and the jail refused its own user.
+run umask sh -c "umask 077 && exec '$OMNIBOX' exec --workspace '$WS' -- sh -c '
+	umask; cat /etc/hostname; head -c 4 /etc/nsswitch.conf >/dev/null && echo etc-readable
+	cd && echo home-ok; rm -f made && touch made && ls -l made'"
+expect_rc umask 0 "a caller with umask 077"
+expect_in "$T/umask.out" 0077 "the command keeps the caller's umask"
+expect_in "$T/umask.out" etc-readable "the jail's /etc is readable under umask 077"
+expect_in "$T/umask.out" home-ok "the jail's \$HOME is reachable under umask 077"
+expect_in "$T/umask.out" "-rw-------" "the command's new files follow the caller's umask"
+
 # A profile sets the same options; flags override it.
 cat >"$T/p.yaml" <<YAML
 workspace: $WS
