@@ -227,7 +227,8 @@ static int scratch(const char *dst, mode_t mode, uid_t uid, gid_t gid, uint64_t 
 		errno = -r;
 		return fail(what, "creating", dst);
 	}
-	if (chown(dst, uid, gid) < 0 || chmod(dst, mode) < 0)
+	if (((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(dst, uid, gid) < 0) ||
+	    chmod(dst, mode) < 0)
 		return fail(what, "setting the owner and mode of", dst);
 	if (mount(dst, dst, NULL, MS_BIND, NULL) < 0)
 		return fail(what, "bind-mounting", dst);
