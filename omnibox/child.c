@@ -116,32 +116,6 @@ static void drop_privileges(const struct ombx__plan *p)
 	clear_capabilities(p);
 }
 
-/* The kernel refuses a new user namespace (EPERM) to a process whose root
- * is not its mount namespace's root, and while init pivots, the command's
- * process's root is not, for a moment. So init moves the root only while
- * that process is not making its user namespace, and the other way round.
- * The lock is a pipe holding one byte: read it to take, write it back to
- * give. Whoever dies holding it takes the whole jail down with it. */
-static int root_lock[2] = {-1, -1};
-
-static void root_lock_take(const struct ombx__plan *p)
-{
-	char c;
-	ssize_t n;
-
-	do
-		n = read(root_lock[0], &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		die(p, n < 0 ? errno : EPIPE, "taking the jail's root lock");
-}
-
-static void root_lock_give(const struct ombx__plan *p)
-{
-	if (write(root_lock[1], "L", 1) != 1)
-		die(p, errno ? errno : EPIPE, "giving back the jail's root lock");
-}
-
 static void write_self(const struct ombx__plan *p, int dir, const char *file, const char *content)
 {
 	int fd = openat(dir, file, O_WRONLY | O_CLOEXEC);
@@ -164,7 +138,6 @@ static void write_self(const struct ombx__plan *p, int dir, const char *file, co
 static void enter_command_userns(const struct ombx__plan *p, int proc_fd)
 {
 	char map[64];
-	int r, e;
 
 	set_jail_ids(p);
 	clear_capabilities(p);
@@ -173,12 +146,8 @@ static void enter_command_userns(const struct ombx__plan *p, int proc_fd)
 	 * nothing else runs in the jail yet, and execve resets it anyway. */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_DUMPABLE)");
-	root_lock_take(p);
-	r = unshare(CLONE_NEWUSER);
-	e = errno;
-	root_lock_give(p);
-	if (r < 0)
-		die(p, e, "unshare(CLONE_NEWUSER) for the command");
+	if (unshare(CLONE_NEWUSER) < 0)
+		die(p, errno, "unshare(CLONE_NEWUSER) for the command");
 	snprintf(map, sizeof(map), "%u %u 1\n", p->jail_uid, p->jail_uid);
 	/* The host's /proc, opened before init began to move the root around;
 	 * its "self" is this process. */
@@ -234,7 +203,7 @@ __attribute__((noreturn)) static void exec_command(const struct ombx__plan *p)
 
 static void signal_peer(const struct ombx__plan *p, int fd, char c)
 {
-	if (write(fd, &c, 1) != 1)
+	if (send(fd, &c, 1, MSG_NOSIGNAL) != 1)
 		die(p, errno ? errno : EPIPE, "signalling the jail's other half");
 }
 
@@ -376,7 +345,7 @@ static void join_netns(const struct ombx__plan *p, int net_fd)
  * complete, enforce Landlock and execve. Until 'P' it looks up no path
  * (only descriptors): init pivots the root under it. */
 __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int proc_fd,
-						  int to_init, int from_init)
+						  int init)
 {
 	const char *rw[4 + OMBX_MAX_BINDS];
 	/* /dev holds only the nodes mount.c put there, on a read-only tmpfs. */
@@ -408,21 +377,23 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	 * bounds this jail's processes, with or without a cgroup. */
 	if (setrlimit(RLIMIT_NPROC, &(struct rlimit){p->nproc, p->nproc}) < 0)
 		die(p, errno, "setrlimit(RLIMIT_NPROC)");
+	/* 'P': init has pivoted into the jail's root and every mount a
+	 * Landlock rule names is in place (its mount_rest). The kernel refuses
+	 * a new user namespace (EPERM) to a process whose root is not its
+	 * mount namespace's root, as this one's is not while init pivots, so
+	 * the ids come after 'P' too; it is long there by then (init's half
+	 * sends it ~0.2 ms before this half gets here). */
+	wait_peer(init, 'P');
 	if (p->privileged)
 		enter_command_userns(p, proc_fd);
 	else
 		drop_privileges(p);
 	close(proc_fd);
-	close(root_lock[0]);
-	close(root_lock[1]);
-	/* 'P': every mount a rule names is in place (init's mount_rest); the
-	 * rules bind to what the paths name from then on, opened with the
-	 * command's own ids. Enforced after 'R'. */
-	wait_peer(from_init, 'P');
+	/* The rules bind to what the paths name now, opened with the
+	 * command's own ids; enforced after 'R'. */
 	if ((ruleset = ombx_landlock_build(&ll, &what)) < 0)
 		die(p, ruleset, what);
-	send_ready(p, to_init, net_fd);
-	close(to_init);
+	send_ready(p, init, net_fd);
 	if (net_fd >= 0)
 		close(net_fd);
 
@@ -440,8 +411,8 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	/* Every CPU again now, not after 'R': a syscall less between 'R' and
 	 * execve. */
 	unplace_self();
-	wait_peer(from_init, 'R');
-	close(from_init);
+	wait_peer(init, 'R');
+	close(init);
 	if (p->tty.sock >= 0 && (r = ombx_tty_attach(&p->tty)) < 0)
 		die(p, r, "--tty: opening the jail's terminal");
 	if (chdir(p->workspace) < 0) {
@@ -511,17 +482,15 @@ static void wipe_host_strings(void)
 }
 
 /* init's half: the whole root, from the pivot into it to the host's root
- * detached. The command's process looks up no path until 'P' (only
- * descriptors), so the root may move under it until then; only not while
- * it makes its user namespace (root_lock). */
+ * detached. The command's process looks up no path and makes no user
+ * namespace until 'P' (it uses descriptors), so the root may move under
+ * it until then. */
 static void build_root(const struct ombx__plan *p, int to_command)
 {
 	const char *what = NULL;
 	int r;
 
-	root_lock_take(p);
 	r = ombx__mount_begin(p, &what);
-	root_lock_give(p);
 	if (r == 0)
 		r = ombx__mount_rest(p, &what);
 	if (r == 0)
@@ -532,8 +501,6 @@ static void build_root(const struct ombx__plan *p, int to_command)
 		r = ombx__mount_seal(p, &what);
 	if (r < 0)
 		die(p, r, what);
-	close(root_lock[0]);
-	close(root_lock[1]);
 }
 
 static volatile pid_t command_pid;
@@ -572,7 +539,7 @@ __attribute__((noreturn)) static void init_loop(const struct ombx__plan *p)
 void ombx__child_main(struct ombx__plan *p)
 {
 	struct pollfd pfd;
-	int to_init[2], from_init[2], proc_fd, net_fd;
+	int chan[2], proc_fd, net_fd;
 	char go = 0;
 
 	/* Wait until the parent has written our id maps and cgroup. */
@@ -593,21 +560,18 @@ void ombx__child_main(struct ombx__plan *p)
 	 * builds the root. */
 	if (sched_getaffinity(0, sizeof(all_cpus), &all_cpus) < 0)
 		CPU_ZERO(&all_cpus); /* more CPUs than a cpu_set_t: not placed */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_init) < 0 ||
-	    pipe2(from_init, O_CLOEXEC) < 0 || pipe2(root_lock, O_CLOEXEC) < 0)
+	/* Both ways: 'P' and 'R' to the command's process, 'E' back. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0)
 		die(p, errno, "the channels between init and the command");
-	root_lock_give(p);
 	command_pid = fork();
 	if (command_pid < 0)
 		die(p, errno, "fork of the command");
 	if (command_pid == 0) {
-		close(to_init[0]);
-		close(from_init[1]);
-		run_command(p, proc_fd, to_init[1], from_init[0]);
+		close(chan[0]);
+		run_command(p, proc_fd, chan[1]);
 	}
 	place_command(command_pid);
-	close(to_init[1]);
-	close(from_init[0]);
+	close(chan[1]);
 	close(proc_fd);
 	if (p->tty.sock >= 0)
 		close(p->tty.sock);
@@ -618,12 +582,11 @@ void ombx__child_main(struct ombx__plan *p)
 	 * command's process, forked already, keeps the caller's umask. */
 	umask(0);
 
-	build_root(p, from_init[1]);
-	net_fd = wait_ready(to_init[0]);
+	build_root(p, chan[0]);
+	net_fd = wait_ready(chan[0]);
 	join_netns(p, net_fd);
-	signal_peer(p, from_init[1], 'R');
-	close(to_init[0]);
-	close(from_init[1]);
+	signal_peer(p, chan[0], 'R');
+	close(chan[0]);
 
 	/* init keeps no capability and no way to gain one: no_new_privs, the
 	 * jail's ids, every capability set emptied. It never executes
