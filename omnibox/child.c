@@ -584,20 +584,22 @@ void ombx__child_main(struct ombx__plan *p)
 	build_root(p, chan[0]);
 	net_fd = wait_ready(chan[0]);
 	join_netns(p, net_fd);
-	signal_peer(p, chan[0], 'R');
-	close(chan[0]);
 
-	/* init keeps no capability and no way to gain one: no_new_privs, the
-	 * jail's ids, every capability set emptied. It never executes
+	/* init keeps no capability and no way to gain one, from before 'R'
+	 * (the command could otherwise start while init still held them; the
+	 * probe, reading /proc/1/status first thing, caught that): no_new_privs,
+	 * the jail's ids, every capability set emptied. It never executes
 	 * anything, and with no_new_privs an execve could grant nothing, so
 	 * its bounding set (a limit on what execve grants) is not dropped:
 	 * 41 prctls, each a new set of credentials, were ~1.4% of a launch.
 	 * The command cannot reach it (landlock scoping, ptrace refused, it is
-	 * not dumpable); the probe reads its status. */
+	 * not dumpable). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die(p, errno, "prctl(PR_SET_NO_NEW_PRIVS) in the jail's init");
 	set_jail_ids(p);
 	clear_capabilities(p);
+	signal_peer(p, chan[0], 'R');
+	close(chan[0]);
 
 	/* Die with the parent. Set after the uid change, which clears it; then
 	 * make sure the parent did not die in between (its end of sync_fd stays
