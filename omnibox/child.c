@@ -392,6 +392,15 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	 * command's own ids; enforced after 'R'. */
 	if ((ruleset = ombx_landlock_build(&ll, &what)) < 0)
 		die(p, ruleset, what);
+	/* The workspace is in place too: entered now, not after 'R'. */
+	if (chdir(p->workspace) < 0) {
+		char msg[PATH_MAX + 128];
+		snprintf(msg, sizeof(msg),
+			 "the jail's uid %u cannot enter the workspace %s (as root, omnibox runs the "
+			 "command as the workspace's owner, or as nobody if that is root)",
+			 p->jail_uid, p->workspace);
+		die(p, errno, msg);
+	}
 	send_ready(p, init, net_fd);
 	if (net_fd >= 0)
 		close(net_fd);
@@ -414,14 +423,6 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	close(init);
 	if (p->tty.sock >= 0 && (r = ombx_tty_attach(&p->tty)) < 0)
 		die(p, r, "--tty: opening the jail's terminal");
-	if (chdir(p->workspace) < 0) {
-		char msg[PATH_MAX + 128];
-		snprintf(msg, sizeof(msg),
-			 "the jail's uid %u cannot enter the workspace %s (as root, omnibox runs the "
-			 "command as the workspace's owner, or as nobody if that is root)",
-			 p->jail_uid, p->workspace);
-		die(p, errno, msg);
-	}
 	r = ombx_landlock_enforce(ruleset, &what);
 	if (r < 0)
 		die(p, r, what);
