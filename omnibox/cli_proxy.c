@@ -24,6 +24,7 @@
 #include "../proxy/proxy.h"
 #include "cli.h"
 #include "cli_ask.h"
+#include "jail_routes.h"
 #include "omnibox.h"
 
 #define EXIT_USAGE 2
@@ -289,12 +290,14 @@ static int write_file(const char *path, const char *text, ombx_err *err)
 
 /* The jail's listening sockets, made inside its network namespace: one
  * SOCK_SEQPACKET message whose bytes say what each descriptor is (E
- * explicit proxy, T transparent, U DNS over UDP, D DNS over TCP). */
+ * explicit proxy, T transparent, U DNS over UDP, D DNS over TCP, R the
+ * rtnetlink socket through which the jail's local routes are added here:
+ * jail_routes.h). */
 static int receive_jail_sockets(struct opts *o, ombx_err *err)
 {
-	char kinds[PROXY_LISTEN_MAX + PROXY_DNS_FDS_MAX + 1];
+	char kinds[PROXY_LISTEN_MAX + PROXY_DNS_FDS_MAX + 2];
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * (PROXY_LISTEN_MAX + PROXY_DNS_FDS_MAX))];
+		char buf[CMSG_SPACE(sizeof(int) * (PROXY_LISTEN_MAX + PROXY_DNS_FDS_MAX + 1))];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {kinds, sizeof(kinds) - 1};
@@ -305,7 +308,7 @@ static int receive_jail_sockets(struct opts *o, ombx_err *err)
 	struct cmsghdr *cm;
 	ssize_t n;
 	size_t nfd = 0;
-	int *fds = NULL;
+	int *fds = NULL, rtnl = -1;
 
 	do
 		n = recvmsg(o->jail_socket, &mh, MSG_CMSG_CLOEXEC);
@@ -337,12 +340,23 @@ static int receive_jail_sockets(struct opts *o, ombx_err *err)
 			o->po.dns_tcp[o->po.n_dns] = kinds[i] == 'D';
 			o->po.dns_fds[o->po.n_dns++] = fds[i];
 			break;
+		case 'R':
+			if (rtnl >= 0)
+				goto bad;
+			rtnl = fds[i];
+			break;
 		default:
 			goto bad;
 		}
 	}
-	return 0;
+	/* Without the routes a program that ignores the proxy's variables
+	 * would find nothing listening: no command may run then. */
+	if (rtnl < 0)
+		return ombx_err_set(err, EPROTO, "the jail sent no socket for its routes");
+	return ombx_jail_routes_add(rtnl, err);
 bad:
+	if (rtnl >= 0)
+		close(rtnl);
 	return ombx_err_set(err, EPROTO, "the jail's sockets arrived garbled");
 }
 

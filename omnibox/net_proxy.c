@@ -3,25 +3,23 @@
  * With --net proxy the jail's namespace has only `lo`. Here, inside it, we
  * make every listening socket the proxy will serve — the explicit proxy on
  * 127.0.0.1:3128, transparent listeners on :80 and :443 (IPv4 and IPv6), the
- * DNS stub on :53 (UDP and TCP, both families) — add `local` routes for
- * 0.0.0.0/0 and ::/0 on lo (over netlink, libnl) so that a connection to any
- * address lands on those listeners with the address it dialled as its local
- * address, and hand the sockets to the proxy (outside the jail) over a
- * SOCK_SEQPACKET socket with SCM_RIGHTS. Nothing is routable: there is no
+ * DNS stub on :53 (UDP and TCP, both families) — and an rtnetlink socket,
+ * and hand them to the proxy (outside the jail) over a SOCK_SEQPACKET
+ * socket with SCM_RIGHTS. Through that socket the proxy adds `local`
+ * routes for 0.0.0.0/0 and ::/0 on lo (jail_routes.h), so that a
+ * connection to any address lands on those listeners with the address it
+ * dialled as its local address; it says 'K' only once they are in place. Nothing is routable: there is no
  * other interface, no veth and no firewall rule. Any port without a
  * listener refuses the connection. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <linux/rtnetlink.h>
-#include <netlink/netlink.h>
-#include <netlink/route/route.h>
+#include <linux/netlink.h>
 
 #include "jail.h"
 
@@ -83,53 +81,21 @@ static int make_socket(const struct lsock *s)
 	return fd;
 }
 
-/* "local 0.0.0.0/0 dev lo table local" and the same for ::/0. */
-static int route_everything_local(const char **what)
+/* A bound rtnetlink socket in this (the jail's) network namespace, for
+ * the proxy to add the jail's routes through. */
+static int make_rtnl_socket(void)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	int r = 0, lo = (int)if_nametoindex("lo");
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 
-	if (!sk || lo <= 0) {
-		nl_socket_free(sk);
-		*what = "netlink socket for the jail's routes";
-		return -ENOMEM;
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
 	}
-	if (nl_connect(sk, NETLINK_ROUTE) < 0) {
-		nl_socket_free(sk);
-		*what = "connecting to rtnetlink";
-		return -EIO;
-	}
-	for (int fam = 0; fam < 2 && r == 0; fam++) {
-		struct rtnl_route *rt = rtnl_route_alloc();
-		struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-		struct nl_addr *dst = NULL;
-
-		if (!rt || !nh ||
-		    nl_addr_parse(fam ? "::/0" : "0.0.0.0/0", fam ? AF_INET6 : AF_INET, &dst) < 0) {
-			r = -ENOMEM;
-		} else {
-			rtnl_route_set_family(rt, fam ? AF_INET6 : AF_INET);
-			rtnl_route_set_type(rt, RTN_LOCAL);
-			rtnl_route_set_table(rt, RT_TABLE_LOCAL);
-			rtnl_route_set_scope(rt, RT_SCOPE_HOST);
-			rtnl_route_set_protocol(rt, RTPROT_STATIC);
-			rtnl_route_set_dst(rt, dst);
-			rtnl_route_nh_set_ifindex(nh, lo);
-			rtnl_route_add_nexthop(rt, nh);
-			nh = NULL; /* the route owns it */
-			if (rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL) < 0)
-				r = -EIO;
-		}
-		if (r < 0)
-			*what = fam ? "adding the local route for ::/0"
-				    : "adding the local route for 0.0.0.0/0";
-		nl_addr_put(dst);
-		if (nh)
-			rtnl_route_nh_free(nh);
-		rtnl_route_put(rt);
-	}
-	nl_socket_free(sk);
-	return r;
+	return fd;
 }
 
 /* The proxy says 'K' once it serves the sockets; a proxy that could not
@@ -156,8 +122,8 @@ static int wait_proxy(int fd, const char **what)
 
 int ombx__net_proxy_setup(int send_fd, const char **what)
 {
-	int fds[N_SOCKS];
-	char kinds[N_SOCKS];
+	int fds[N_SOCKS + 1];
+	char kinds[N_SOCKS + 1];
 	union {
 		char buf[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
@@ -169,8 +135,15 @@ int ombx__net_proxy_setup(int send_fd, const char **what)
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
 	size_t n = 0;
-	int r = route_everything_local(what);
+	int r = make_rtnl_socket();
 
+	if (r < 0) {
+		*what = "a netlink socket for the jail's routes";
+	} else {
+		fds[n] = r;
+		kinds[n++] = 'R';
+		r = 0;
+	}
 	for (size_t i = 0; r == 0 && i < N_SOCKS; i++) {
 		r = make_socket(&socks[i]);
 		if (r < 0) {
