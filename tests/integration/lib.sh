@@ -217,6 +217,17 @@ PYEOF
 # as root or as the unprivileged user 65534, and checks from the host side
 # too; with "proxy", in a --policy jail (--net proxy) whose only way out is
 # the proxy.
+# Skips (77) unless an unprivileged user (the workspace owner, from root)
+# may make a user namespace here.
+need_unprivileged_userns() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid="$WS_UID" --regid="$WS_GID" --clear-groups -- unshare -U true 2>/dev/null ||
+			skip "unprivileged user namespaces are disabled (setpriv ... unshare -U true failed)"
+	else
+		unshare -U true 2>/dev/null || skip "unprivileged user namespaces are disabled (unshare -U true failed)"
+	fi
+}
+
 probe_test() {
 	need_omnibox "$1"
 	[ -f "$2" ] || die "probe binary not found: $2"
@@ -242,7 +253,12 @@ probe_test() {
 		at_exit "rm -rf '$UHOME'"
 		chown "$WS_UID:$WS_GID" "$UHOME"
 		if ! $AS test -x "$OMNIBOX"; then
-			cp "$OMNIBOX" "$PDIR/omnibox" && chmod 755 "$PDIR/omnibox"
+			# with the programs it runs from beside it (proxy, ca)
+			for _p in "$OMNIBOX" "$(dirname "$OMNIBOX")/omnibox-proxy" \
+				"$(dirname "$OMNIBOX")/omnibox-tools"; do
+				[ -f "$_p" ] || continue
+				cp "$_p" "$PDIR/$(basename "$_p")" && chmod 755 "$PDIR/$(basename "$_p")"
+			done
 			OMNIBOX="$PDIR/omnibox"
 		fi
 		AS="env HOME=$UHOME $AS"

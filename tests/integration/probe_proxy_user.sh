@@ -5,11 +5,6 @@
 # the jail; the kernel lets an unprivileged proxy do so as the owner of the
 # jail's user namespace, on other grounds than a root one, so both run.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -eq 0 ]; then
-	setpriv --reuid=$WS_UID --regid=$WS_GID --clear-groups -- unshare -U true 2>/dev/null ||
-		skip "unprivileged user namespaces are disabled (setpriv ... unshare -U true failed)"
-else
-	unshare -U true 2>/dev/null || skip "unprivileged user namespaces are disabled (unshare -U true failed)"
-fi
+need_unprivileged_userns
 probe_test "$1" "$2" user proxy
 finish
