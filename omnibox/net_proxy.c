@@ -8,9 +8,9 @@
  * socket with SCM_RIGHTS. Through that socket the proxy adds `local`
  * routes for 0.0.0.0/0 and ::/0 on lo (jail_routes.h), so that a
  * connection to any address lands on those listeners with the address it
- * dialled as its local address; it says 'K' only once they are in place. Nothing is routable: there is no
- * other interface, no veth and no firewall rule. Any port without a
- * listener refuses the connection. */
+ * dialled as its local address; it says 'K' only once they are in place.
+ * Nothing is routable: there is no other interface, no veth and no
+ * firewall rule. Any port without a listener refuses the connection. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
