@@ -343,8 +343,7 @@ static void join_netns(const struct ombx__plan *p, int net_fd)
  * Landlock ruleset, load seccomp; then, once init reports the root
  * complete, enforce Landlock and execve. Until 'P' it looks up no path
  * (only descriptors): init pivots the root under it. */
-__attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int proc_fd,
-						  int init)
+__attribute__((noreturn)) static void run_command(const struct ombx__plan *p, int proc_fd, int init)
 {
 	const char *rw[4 + OMBX_MAX_BINDS];
 	/* /dev holds only the nodes mount.c put there, on a read-only tmpfs. */
@@ -396,8 +395,9 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	if (chdir(p->workspace) < 0) {
 		char msg[PATH_MAX + 128];
 		snprintf(msg, sizeof(msg),
-			 "the jail's uid %u cannot enter the workspace %s (as root, omnibox runs the "
-			 "command as the workspace's owner, or as nobody if that is root)",
+			 "the jail's uid %u cannot enter the workspace %s (as root, omnibox "
+			 "runs the command as the workspace's owner, or as nobody if that is "
+			 "root)",
 			 p->jail_uid, p->workspace);
 		die(p, errno, msg);
 	}

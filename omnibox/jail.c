@@ -228,8 +228,9 @@ static int write_id_maps(pid_t pid, const struct ombx__plan *p, ombx_err *err)
 	else
 		snprintf(map, sizeof(map), "%u %u 1\n", p->jail_uid, p->host_uid);
 	if ((r = write_at(dir, "uid_map", map)) < 0)
-		return ombx_err_errno(err, -r,
-				      "writing %s/uid_map (are unprivileged user namespaces enabled?)", path);
+		return ombx_err_errno(
+			err, -r, "writing %s/uid_map (are unprivileged user namespaces enabled?)",
+			path);
 	if (p->privileged && p->jail_gid != 0)
 		snprintf(map, sizeof(map), "0 0 1\n%u %u 1\n", p->jail_gid, p->host_gid);
 	else
@@ -376,9 +377,9 @@ static int spawn(struct ombx__plan *p, unsigned ns, struct ombx_cgroup *cg, stru
 	 * makes it, in parallel with init's mounts, and init joins it before
 	 * the command may run (child.c). It costs more than the other six
 	 * together (~0.5 ms, the kernel's per-namespace sysctls and lo). */
-	w->pid = (pid_t)syscall(SYS_clone,
-				(unsigned long)(ns & ~(unsigned)CLONE_NEWNET) | CLONE_PIDFD | SIGCHLD,
-				NULL, &w->pidfd, NULL, 0);
+	w->pid = (pid_t)syscall(
+		SYS_clone, (unsigned long)(ns & ~(unsigned)CLONE_NEWNET) | CLONE_PIDFD | SIGCHLD,
+		NULL, &w->pidfd, NULL, 0);
 	if (w->pid < 0)
 		return ombx_err_errno(err, errno, "creating the jail's namespaces (clone)");
 	if (w->pid == 0) {

@@ -137,7 +137,8 @@ static int copy_symlink(int from_dir, int to_dir, const char *name, const char *
  * needs. */
 static int copy_file(int in, int to_dir, const char *name, off_t size)
 {
-	_cleanup_close_ int out = openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	_cleanup_close_ int out =
+		openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	off_t off = 0;
 
 	if (out < 0)
@@ -161,8 +162,8 @@ static int copy_file(int in, int to_dir, const char *name, off_t size)
 static int mirror_ro(int from_dir, int to_dir, const char *name, const char *path, bool optional,
 		     const char **what)
 {
-	_cleanup_close_ int in = openat(from_dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-							       O_NONBLOCK | O_NOCTTY);
+	_cleanup_close_ int in =
+		openat(from_dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	int open_err = in < 0 ? errno : 0, r;
 	struct stat st;
 
