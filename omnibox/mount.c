@@ -93,20 +93,16 @@ static int make_target(const char *dst, bool is_dir)
 	return 0;
 }
 
-enum target { LOOK, FILE_TARGET, DIR_TARGET };
-
-/* Binds host path `src` (seen under /.omnibox/host) at `dst` in the new root;
- * its mount point a file or a directory as `t` says, or as `src` is (LOOK). */
-static int bind(const char *src, const char *dst, enum target t, uint64_t attrs, const char **what)
+/* Binds host path `src` (seen under /.omnibox/host) at `dst` in the new root,
+ * on a mount point made as a directory or a file, as the caller knows src
+ * to be (no stat here). */
+static int bind(const char *src, const char *dst, bool is_dir, uint64_t attrs, const char **what)
 {
 	char from[PATH_MAX + sizeof(OLD)];
-	struct stat st;
 	int r;
 
 	snprintf(from, sizeof(from), OLD "%s", src);
-	if (t == LOOK && stat(from, &st) < 0)
-		return fail(what, "stat", src);
-	r = make_target(dst, t == LOOK ? S_ISDIR(st.st_mode) : t == DIR_TARGET);
+	r = make_target(dst, is_dir);
 	if (r < 0) {
 		errno = -r;
 		return fail(what, "creating mount point for", dst);
@@ -185,7 +181,7 @@ static int mirror_ro(int from_dir, int to_dir, const char *name, const char *pat
 		errno = open_err; /* a small file that could not be opened to copy */
 		return fail(what, "copying", path);
 	}
-	return bind(path, path, S_ISDIR(st.st_mode) ? DIR_TARGET : FILE_TARGET,
+	return bind(path, path, S_ISDIR(st.st_mode),
 		    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, what);
 }
 
@@ -313,7 +309,7 @@ static int build_dev(const char **what)
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
 		/* Device nodes are the one place without nodev. */
-		r = bind(path, path, FILE_TARGET, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, what);
+		r = bind(path, path, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, what);
 	}
 	if (r < 0)
 		return r;
@@ -408,7 +404,7 @@ static int build_workspace(const struct ombx__plan *p, const char **what)
 	const uint64_t rw = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	char git[PATH_MAX], sub[PATH_MAX + 16];
 	_cleanup_close_ int gitfd = -1;
-	int r = bind(p->workspace, p->workspace, DIR_TARGET, rw, what);
+	int r = bind(p->workspace, p->workspace, true, rw, what);
 
 	if (r < 0)
 		return r;
@@ -462,9 +458,8 @@ static int build_binds(const struct ombx__plan *p, const char **what)
 	for (size_t i = 0; r == 0 && i < p->n_binds; i++) {
 		const struct ombx__bind *b = &p->binds[i];
 		if (b->kind != OMBX_BIND_HIDE)
-			r = bind(b->path, b->path, b->is_dir ? DIR_TARGET : FILE_TARGET,
-				 b->kind == OMBX_BIND_RO ? rw | MOUNT_ATTR_RDONLY : rw,
-				 what);
+			r = bind(b->path, b->path, b->is_dir,
+				 b->kind == OMBX_BIND_RO ? rw | MOUNT_ATTR_RDONLY : rw, what);
 	}
 	for (size_t i = 0; r == 0 && i < p->n_binds; i++)
 		if (p->binds[i].kind == OMBX_BIND_HIDE)
