@@ -59,9 +59,10 @@ struct ombx__plan {
 /* child.c: runs in the new namespaces as the jail's pid 1. Never returns. */
 __attribute__((noreturn)) void ombx__child_main(struct ombx__plan *p);
 
-/* net_proxy.c: in the jail's network namespace, the proxy's sockets and
- * the local routes; sends the sockets over send_fd (closed). 0 or -errno
- * with *what. */
+/* net_proxy.c: in the jail's network namespace, the proxy's listening
+ * sockets and an rtnetlink socket for its routes (which the proxy adds:
+ * jail_routes.h); sends them over send_fd (closed) and waits for the
+ * proxy's 'K'. 0 or -errno with *what. */
 int ombx__net_proxy_setup(int send_fd, const char **what);
 
 /* child.c: report a failure to the parent (async-signal-safe). */
