@@ -213,10 +213,6 @@ PYEOF
 	[ -n "$HOST_PORT" ] || die "host listener did not start: $(cat "$T/listen.err")"
 }
 
-# probe_test OMNIBOX PROBE root|user [proxy]: runs the escape probe in a jail,
-# as root or as the unprivileged user 65534, and checks from the host side
-# too; with "proxy", in a --policy jail (--net proxy) whose only way out is
-# the proxy.
 # Skips (77) unless an unprivileged user (the workspace owner, from root)
 # may make a user namespace here.
 need_unprivileged_userns() {
@@ -228,6 +224,10 @@ need_unprivileged_userns() {
 	fi
 }
 
+# probe_test OMNIBOX PROBE root|user [proxy]: runs the escape probe in a jail,
+# as root or as the unprivileged user 65534, and checks from the host side
+# too; with "proxy", in a --policy jail (--net proxy) whose only way out is
+# the proxy.
 probe_test() {
 	need_omnibox "$1"
 	[ -f "$2" ] || die "probe binary not found: $2"
