@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "../policy/policy.h"
-#include "../proxy/ca.h"
-#include "../proxy/proxy.h"
+#include "../proxy/ca_dir.h"
+#include "../proxy/placeholder.h"
 #include "cli.h"
 #include "cli_exec_proxy.h"
 #include "config.h"

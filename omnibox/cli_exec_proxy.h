@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 #include "../policy/policy.h"
-#include "../proxy/proxy.h"
+#include "../proxy/placeholder.h"
 #include "omnibox.h"
 
 #define EXEC_PROXY_ARGS_MAX 512 /* flag/value pairs passed on to omnibox-proxy */

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "common/err.h"
+#include "proxy/ca_dir.h"
 
 #define PROXY_CA_NAME_MAX      253 /* a DNS name, dots included, no trailing dot */
 #define PROXY_CA_CACHE_DEFAULT 1024
@@ -29,7 +30,6 @@
 #define PROXY_CA_LEAF_BACKDATE 3600        /* notBefore = now - 1 h (clock skew) */
 #define PROXY_CA_LEAF_LIFETIME (24 * 3600) /* notAfter = now + 24 h */
 #define PROXY_CA_LIFETIME_DAYS 365         /* the CA itself */
-#define PROXY_CA_SYSTEM_ROOTS  "/etc/ssl/certs/ca-certificates.crt"
 
 struct proxy_ca;
 
@@ -38,9 +38,6 @@ struct proxy_ca_opts {
 	int64_t reuse_secs; /* re-mint a cached leaf this old; 0: the default,
 			       at most PROXY_CA_LEAF_LIFETIME / 2 */
 };
-
-/* Writes the default CA directory into buf. */
-int proxy_ca_default_dir(char *buf, size_t size, ombx_err *err);
 
 /* Loads the CA in dir (NULL: the default), creating it (directory 0700, key,
  * certificate) if there is none; an existing key is never replaced. Creation

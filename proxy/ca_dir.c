@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ca.h"
+#include "ca_dir.h"
 
 int proxy_ca_default_dir(char *buf, size_t size, ombx_err *err)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 
-#include "proxy/proxy.h"
+#include "proxy/placeholder.h"
 
 int proxy_placeholder_make(char *buf, size_t size)
 {

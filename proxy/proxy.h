@@ -29,11 +29,11 @@
 #include "proxy/approvals.h"
 #include "proxy/audit.h"
 #include "proxy/ca.h"
+#include "proxy/placeholder.h"
 
 #define PROXY_LISTEN_MAX         16
 #define PROXY_RESOLVE_MAX        64
 #define PROXY_CIDR_MAX           64
-#define PROXY_SECRETS_MAX        16            /* secrets with a placeholder */
 #define PROXY_CONN_DEFAULT       1024          /* concurrent client connections */
 #define PROXY_HEADER_TIMEOUT     (10 * 1000)   /* ms for a whole request head */
 #define PROXY_IDLE_TIMEOUT       (60 * 1000)   /* ms a keep-alive conn may idle */
@@ -41,7 +41,6 @@
 #define PROXY_HANDSHAKE_TIMEOUT  (10 * 1000)   /* ms for a TLS handshake / connect */
 #define PROXY_ASK_TIMEOUT        (120 * 1000)  /* ms an ask waits for a human */
 #define PROXY_ASK_BODY_MAX       (1024 * 1024) /* body bytes held to digest an ask */
-#define PROXY_PLACEHOLDER_PREFIX "ombx_ph_"
 
 /* A pinned name (curl's --resolve): connections to host:port dial addr. */
 struct proxy_pin {
@@ -115,11 +114,6 @@ size_t proxy_placeholders(const struct proxy *p, const char **names, const char 
  * a port 0). */
 size_t proxy_listen_count(const struct proxy *p);
 void proxy_listen_addr(const struct proxy *p, size_t i, char *buf, size_t size);
-
-/* Makes a fresh random placeholder (PROXY_PLACEHOLDER_LEN characters and
- * a NUL) into buf; 0 or -errno. */
-#define PROXY_PLACEHOLDER_LEN (sizeof(PROXY_PLACEHOLDER_PREFIX) - 1 + 32)
-int proxy_placeholder_make(char *buf, size_t size);
 
 /* Parses "HOST:PORT:ADDR" (ADDR may be [v6]) into a pin. */
 int proxy_pin_parse(const char *s, struct proxy_pin *out, ombx_err *err);
