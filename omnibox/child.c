@@ -35,6 +35,7 @@
 
 #include "jail.h"
 #include "landlock.h"
+#include "linux_api.h"
 
 void ombx__send(const struct ombx__plan *p, int kind, int err, const char *what)
 {

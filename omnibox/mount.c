@@ -17,7 +17,6 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,6 +24,7 @@
 
 #include "../common/cleanup.h"
 #include "jail.h"
+#include "linux_api.h"
 
 #define OLD           OMBX_SETUP_DIR "/host"  /* the host root while the jail is built */
 #define EMPTY         OMBX_SETUP_DIR "/empty" /* bound over each --hide file */
