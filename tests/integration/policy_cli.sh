@@ -120,6 +120,23 @@ expect_decision 10 ask budget agent "the budget asks at its threshold"
 expect_decision 11 deny budget agent "the budget denies at the cap"
 expect_in "$T/explain.out" 'spend $2.00 reached the cost cap of $2.00' "the deny names spend and cap"
 
+# Internationalised names: the CLI's libidn2 (linked into the musl-built
+# omnibox) maps a policy's Unicode name and an event's in any case, or in
+# fullwidth letters, to the one punycode name.
+printf 'egress:\n  allow: ["GET b\303\274cher.example/**"]\n' >"$T/idn.yaml"
+cat >"$T/idn.jsonl" <<'EOF'
+{"kind":"egress","method":"GET","scheme":"https","host":"xn--bcher-kva.example","path":"/"}
+{"kind":"egress","method":"GET","scheme":"https","host":"B\u00dcCHER.example","path":"/"}
+{"kind":"egress","method":"GET","scheme":"https","host":"\uff42\u00fccher.example","path":"/"}
+{"kind":"egress","method":"GET","scheme":"https","host":"bucher.example","path":"/"}
+EOF
+run explain "$OMNIBOX" policy explain --agent "$T/idn.yaml" --events "$T/idn.jsonl"
+expect_rc explain 0 "explain with an internationalised name"
+expect_decision 1 allow "egress.allow[0]" agent "a Unicode policy name matches its punycode"
+expect_decision 2 allow "egress.allow[0]" agent "and the name in capitals"
+expect_decision 3 allow "egress.allow[0]" agent "and in fullwidth letters"
+expect_decision 4 deny default engine "but not the name without its umlaut"
+
 printf '{"kind":"egress"}\n{"kind":"egress",\n' >"$T/badjson.jsonl"
 run badjson "$OMNIBOX" policy explain --events "$T/badjson.jsonl"
 expect_rc badjson 1 "bad JSON fails explain"
