@@ -220,12 +220,13 @@ static void wait_peer(int fd, char want)
 /* The CPUs init may use, before the command's process is placed. */
 static cpu_set_t all_cpus;
 
-/* Puts the command's process on another CPU than init's for the parallel
- * setup. Left to the scheduler it was queued on init's CPU in a third to
- * a half of the launches and waited there behind init's mounts (median
- * 0.7 ms from fork to first run over 100 launches, ftrace; 0.07 ms
+/* Puts the command's process on another CPU than init's to start the
+ * parallel setup. Left to the scheduler it was queued on init's CPU in a
+ * third to a half of the launches and waited there behind init's mounts
+ * (median 0.7 ms from fork to first run over 100 launches, ftrace; 0.07 ms
  * placed). Only a placement: failure changes nothing else, and the
- * command's process takes back every CPU before the command runs. */
+ * command's process takes back every CPU as soon as it runs, and again
+ * before the command runs. */
 static void place_command(pid_t pid)
 {
 	cpu_set_t other;
@@ -360,6 +361,11 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 		ll.connect_ports = proxy_ports;
 		ll.n_connect_ports = sizeof(proxy_ports) / sizeof(proxy_ports[0]);
 	}
+	/* init placed this process on another CPU than its own only so that
+	 * it starts there; pinned, it would wait there for that CPU whenever
+	 * it is busy (a CPU-bound loop in the VM: 6.8 ms a launch, against
+	 * 4.7 ms with this; docs/PERFORMANCE.md). */
+	unplace_self();
 	rw[ll.n_rw++] = p->workspace;
 	rw[ll.n_rw++] = "/tmp";
 	rw[ll.n_rw++] = OMBX_JAIL_HOME;
@@ -417,7 +423,8 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	if (r < 0)
 		die(p, r, "loading the seccomp filter");
 
-	/* Every CPU again now, not after 'R': a syscall less between 'R' and
+	/* Every CPU again, in case init placed this process only after the
+	 * call above; now, not after 'R': a syscall less between 'R' and
 	 * execve. */
 	unplace_self();
 	wait_peer(init, 'R');
