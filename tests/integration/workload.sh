@@ -108,6 +108,20 @@ expect_in "$T/trap.out" "trapped" "the trap handler ran"
 HOSTCPUS=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
 jail cpus -- sh -c 'sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status'
 expect_out cpus "$HOSTCPUS" "the command may run on every CPU omnibox may ($HOSTCPUS)"
+# ... also when a CPU-bound loop runs beside the jail: init, waiting for
+# the command's process, then pulls it onto its own CPU (child.c), and
+# must let go of it again.
+sh -c 'while :; do :; done' &
+HOG=$!
+at_exit "kill $HOG 2>/dev/null"
+_pinned=0
+for _i in 1 2 3 4 5 6 7 8 9 10; do
+	jail cpus_busy -- sh -c 'sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/self/status'
+	grep -qxF -- "$HOSTCPUS" "$T/cpus_busy.out" || _pinned=$((_pinned + 1))
+done
+kill "$HOG"
+[ "$_pinned" = 0 ] && ok "beside a busy loop too, 10 of 10 launches" ||
+	fail "beside a busy loop, $_pinned of 10 commands ran on fewer CPUs: $(cat "$T/cpus_busy.out")"
 
 # --- exit codes
 jail exit3 -- sh -c 'exit 3'
