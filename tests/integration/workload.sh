@@ -111,7 +111,7 @@ expect_out cpus "$HOSTCPUS" "the command may run on every CPU omnibox may ($HOST
 # ... also when a CPU-bound loop runs beside the jail: init, waiting for
 # the command's process, then pulls it onto its own CPU (child.c), and
 # must let go of it again.
-sh -c 'while :; do :; done' &
+nice -n 19 sh -c 'while :; do :; done' &
 HOG=$!
 at_exit "kill $HOG 2>/dev/null"
 _pinned=0

@@ -31,12 +31,19 @@ static void wait_done(int n)
 /* ---- fairness ---- */
 
 static char trace[4001];
-static atomic_int tlen;
+static atomic_int tlen, started;
 
 static void *busy(void *arg)
 {
 	char c = *(const char *)arg;
 
+	/* Both first: the worker may run all of A before main has spawned B
+	 * (it did, 1 run in 30, beside a CPU-bound loop), which says nothing
+	 * about fairness. Bounded: a scheduler that never switches fails the
+	 * check below instead of hanging here. */
+	atomic_fetch_add(&started, 1);
+	for (int i = 0; i < 1000000 && atomic_load(&started) < 2; i++)
+		proxy__sched_tick();
 	for (int i = 0; i < 2000; i++) {
 		trace[atomic_fetch_add(&tlen, 1)] = c;
 		proxy__sched_tick(); /* what every read and write calls */
