@@ -288,7 +288,7 @@ static void send_ready(const struct ombx__plan *p, int sock, int net_fd)
  * (pull) or back onto every CPU init had (!pull). Only a placement, as
  * place_command: a failure changes nothing else. With a CPU-bound loop in
  * the VM, the command's process waited behind it for up to 3.5 ms while
- * init's CPU was idle: 5.02 -> 3.42 ms a launch (docs/PERFORMANCE.md). */
+ * init's CPU was idle: 5.22 -> 3.02 ms a launch (docs/PERFORMANCE.md). */
 static bool pull_command(pid_t pid, bool pull)
 {
 	cpu_set_t here;
