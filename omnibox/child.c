@@ -220,32 +220,39 @@ static void wait_peer(int fd, char want)
 /* The CPUs init may use, before the command's process is placed. */
 static cpu_set_t all_cpus;
 
-/* Puts the command's process on another CPU than init's to start the
- * parallel setup. Left to the scheduler it was queued on init's CPU in a
- * third to a half of the launches and waited there behind init's mounts
- * (median 0.7 ms from fork to first run over 100 launches, ftrace; 0.07 ms
- * placed). Only a placement: failure changes nothing else, and the
- * command's process takes back every CPU as soon as it runs, and again
- * before the command runs. */
-static void place_command(pid_t pid)
+/* Placements of the command's process, made by init. Only placements: a
+ * failure changes nothing else, and the command's process takes back every
+ * CPU as soon as it runs, and again before the command runs.
+ *  - At its fork, onto another CPU than init's, to start the parallel
+ *    setup there. Left to the scheduler it was queued on init's CPU in a
+ *    third to a half of the launches and waited there behind init's mounts
+ *    (median 0.7 ms from fork to first run over 100 launches, ftrace;
+ *    0.07 ms placed).
+ *  - When it is late with 'E', onto init's CPU, until 'E' (wait_ready).
+ * true if pid was placed. */
+static bool place(pid_t pid, bool on_this_cpu)
 {
-	cpu_set_t other;
+	cpu_set_t set;
 	int cpu = sched_getcpu();
 
-	if (cpu < 0 || cpu >= CPU_SETSIZE || CPU_COUNT(&all_cpus) < 2 ||
-	    !CPU_ISSET(cpu, &all_cpus))
-		return;
-	other = all_cpus;
-	CPU_CLR(cpu, &other);
-	sched_setaffinity(pid, sizeof(other), &other);
+	if (cpu < 0 || cpu >= CPU_SETSIZE || CPU_COUNT(&all_cpus) < 2 || !CPU_ISSET(cpu, &all_cpus))
+		return false;
+	if (on_this_cpu) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+	} else {
+		set = all_cpus;
+		CPU_CLR(cpu, &set);
+	}
+	return sched_setaffinity(pid, sizeof(set), &set) == 0;
 }
 
-/* In the command's process: every CPU init had, whether or not init
+/* pid (0: this process) onto every CPU init had, whether or not init
  * managed to place it. */
-static void unplace_self(void)
+static void unplace(pid_t pid)
 {
 	if (CPU_COUNT(&all_cpus) > 0)
-		sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
+		sched_setaffinity(pid, sizeof(all_cpus), &all_cpus);
 }
 
 union fd_cmsg {
@@ -284,34 +291,18 @@ static void send_ready(const struct ombx__plan *p, int sock, int net_fd)
  * work on its CPU while init's, about to sleep, has nothing to do. */
 #define OMBX_PULL_AFTER_NS 200000
 
-/* In init, while it waits for 'E': the command's process onto init's CPU
- * (pull) or back onto every CPU init had (!pull). Only a placement, as
- * place_command: a failure changes nothing else. With a CPU-bound loop in
- * the VM, the command's process waited behind it for up to 3.5 ms while
- * init's CPU was idle: 5.22 -> 3.02 ms a launch (docs/PERFORMANCE.md). */
-static bool pull_command(pid_t pid, bool pull)
-{
-	cpu_set_t here;
-	int cpu = sched_getcpu();
-
-	if (!pull)
-		return sched_setaffinity(pid, sizeof(all_cpus), &all_cpus) == 0;
-	if (cpu < 0 || cpu >= CPU_SETSIZE || CPU_COUNT(&all_cpus) < 2 || !CPU_ISSET(cpu, &all_cpus))
-		return false;
-	CPU_ZERO(&here);
-	CPU_SET(cpu, &here);
-	return sched_setaffinity(pid, sizeof(here), &here) == 0;
-}
-
 /* Waits for send_ready; returns the descriptor that came with it, or -1.
- * If it is late, pulls the command's process onto this CPU until it comes
- * (the command's process takes every CPU back itself before 'R' too, but
- * may have done so before the pull). */
+ * If it is late, places the command's process on this CPU until it comes,
+ * then on every CPU again (the command's process does that itself before
+ * 'R' too, but may have done so before this placement). With a CPU-bound
+ * loop in the VM, the command's process had waited behind it for up to
+ * 3.5 ms while init's CPU was idle: 5.22 -> 3.02 ms a launch
+ * (docs/PERFORMANCE.md). */
 static int wait_ready(int sock, pid_t command_pid)
 {
 	struct pollfd pf = {.fd = sock, .events = POLLIN};
 	struct timespec late = {0, OMBX_PULL_AFTER_NS};
-	bool pulled = ppoll(&pf, 1, &late, NULL) == 0 && pull_command(command_pid, true);
+	bool pulled = ppoll(&pf, 1, &late, NULL) == 0 && place(command_pid, true);
 	char c = 0;
 	union fd_cmsg u;
 	struct iovec iov = {&c, 1};
@@ -324,7 +315,7 @@ static int wait_ready(int sock, pid_t command_pid)
 	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1 || c != 'E')
 		_exit(OMBX_EXIT_FAILURE);
 	if (pulled)
-		pull_command(command_pid, false);
+		unplace(command_pid);
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
@@ -398,7 +389,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	 * it starts there; pinned, it would wait there for that CPU whenever
 	 * it is busy (a CPU-bound loop in the VM: 6.8 ms a launch, against
 	 * 4.7 ms with this; docs/PERFORMANCE.md). */
-	unplace_self();
+	unplace(0);
 	rw[ll.n_rw++] = p->workspace;
 	rw[ll.n_rw++] = "/tmp";
 	rw[ll.n_rw++] = OMBX_JAIL_HOME;
@@ -459,7 +450,7 @@ __attribute__((noreturn)) static void run_command(const struct ombx__plan *p, in
 	/* Every CPU again, in case init placed this process only after the
 	 * call above; now, not after 'R': a syscall less between 'R' and
 	 * execve. */
-	unplace_self();
+	unplace(0);
 	wait_peer(init, 'R');
 	close(init);
 	if (p->tty.sock >= 0 && (r = ombx_tty_attach(&p->tty)) < 0)
@@ -611,7 +602,7 @@ void ombx__child_main(struct ombx__plan *p)
 		close(chan[0]);
 		run_command(p, proc_fd, chan[1]);
 	}
-	place_command(command_pid);
+	place(command_pid, false);
 	close(chan[1]);
 	close(proc_fd);
 	if (p->tty.sock >= 0)
